@@ -1,0 +1,3 @@
+from seccomp_jail.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Command-line front end: `seccomp-jail run|log|rules|learn`."""

@@ -1,0 +1,47 @@
+"""`seccomp-jail`: argument parsing and dispatch.
+
+Only argparse is imported up front; each subcommand imports what it needs
+when it runs, so `seccomp-jail run -- true` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seccomp_jail import __version__
+
+DESCRIPTION = """\
+Run a program in a syscall jail: every system call of the program and of all
+its descendants is judged by rules, logged, and can be denied or faked.
+
+  seccomp-jail run -- ls                      # like strace -f: allow all, log all
+  seccomp-jail run --rules rules.toml -- mkdir test
+  seccomp-jail run --rules r.toml --db run.sqlite --jsonl run.jsonl -o trace.txt -- make -j2
+  seccomp-jail log stats run.sqlite           # like strace -c
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seccomp-jail", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"seccomp-jail {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from seccomp_jail.cli import log_cmd, run_cmd
+
+    run_cmd.add_parser(sub)
+    log_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,99 @@
+"""`seccomp-jail run`: run a program in the jail, like `strace -f` with teeth."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+actions in rule files:
+  allow-forever, abort-forever   decided in the kernel filter: no cost, fixed for the run
+  allow, abort, notify           decided by the tracer: logged, changeable while it runs;
+                                 notify holds the syscall until someone decides
+
+Without --rules every syscall is `allow`: traced and logged, nothing denied.
+The exit status is the program's (128+N when a signal N killed it), 127 when
+the program cannot be found, 2 for a bad rule file.
+
+Signals: Ctrl-C reaches the program as it would without the jail, and the
+jail keeps logging until the program is gone. SIGINT/SIGTERM/SIGHUP sent to
+seccomp-jail itself with kill are passed on to the program.
+"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a program in the jail",
+        description="Run PROGRAM so that every syscall of it and its descendants is judged by rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="seccomp-jail run [options] -- PROGRAM [ARGS...]",
+    )
+    p.add_argument("--rules", "-r", metavar="FILE", help="rule file (TOML); default: allow and log everything")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the strace-like log to FILE instead of stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no strace-like log (other sinks still write)")
+    p.add_argument("--db", metavar="FILE", help="also log to an SQLite database (see `seccomp-jail log`)")
+    p.add_argument("--jsonl", metavar="FILE", help="also log as JSON lines, one object per record")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the log (default: auto)")
+    p.add_argument(
+        "--notify-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+        help="how long a `notify` syscall waits for a decision (default 30; 0 decides at once; 'inf' waits forever)",
+    )
+    p.add_argument(
+        "--timeout-action", choices=("allow", "abort", "kill"), default="abort",
+        help="what a `notify` syscall gets when nobody decided in time (default abort, EPERM)",
+    )
+    p.add_argument("program", nargs=argparse.REMAINDER, metavar="-- PROGRAM [ARGS...]", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float | None:
+    if text in ("inf", "forever", "never"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the timeout cannot be negative")
+    return value
+
+
+def _error(message: str, status: int) -> int:
+    print(f"seccomp-jail: {message}", file=sys.stderr)
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    program = args.program[1:] if args.program[:1] == ["--"] else args.program
+    if not program:
+        return _error("no program to run (usage: seccomp-jail run [options] -- PROGRAM [ARGS...])", 2)
+    from seccomp_jail.policy.errors import RuleError
+    from seccomp_jail.policy.model import Action, RuleSet
+
+    if args.rules:
+        from seccomp_jail.policy.parse import load_rules
+
+        try:
+            ruleset = load_rules(args.rules)
+        except RuleError as exc:
+            return _error(str(exc), 2)
+    else:
+        ruleset = RuleSet(default=Action.ALLOW)
+
+    from seccomp_jail.session import Session, SessionOptions
+    from seccomp_jail.tracer.launch import ProgramNotFound
+
+    color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
+    options = SessionOptions(
+        text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
+        notify_timeout=args.notify_timeout, timeout_action=args.timeout_action,
+    )
+    try:
+        session = Session(ruleset, options)
+        return session.run(program)
+    except ProgramNotFound as exc:
+        return _error(str(exc), 127)
+    except OSError as exc:
+        return _error(f"cannot run {program[0]}: {exc.strerror or exc}", 1)

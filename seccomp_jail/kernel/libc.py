@@ -1,0 +1,41 @@
+"""The C library, loaded once, with the few raw entry points the jail needs.
+
+ctypes is used instead of a compiled extension so that the package installs
+without a compiler; the hot calls bind their argtypes once here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+# long syscall(long nr, ...): used for seccomp(2) and prctl-less raw calls.
+_syscall = libc.syscall
+_syscall.restype = ctypes.c_long
+
+_prctl = libc.prctl
+_prctl.restype = ctypes.c_int
+_prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+def raise_errno(what: str) -> None:
+    err = ctypes.get_errno()
+    raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def syscall(nr: int, *args: int | ctypes.c_void_p) -> int:
+    """Raw syscall(2); raises OSError on -1."""
+    ret = _syscall(ctypes.c_long(nr), *[a if isinstance(a, ctypes.c_void_p) else ctypes.c_ulong(a) for a in args])
+    if ret == -1:
+        raise_errno(f"syscall {nr}")
+    return ret
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    ret = _prctl(option, arg2, arg3, arg4, arg5)
+    if ret == -1:
+        raise_errno(f"prctl {option}")
+    return ret

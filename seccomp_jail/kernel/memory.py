@@ -1,0 +1,84 @@
+"""Reading a stopped task's memory with process_vm_readv(2).
+
+One system call per read, no page-by-page PEEKDATA loop. Reads never raise:
+a bad pointer in the target is normal (it is the target's bug or trick), and
+is reported as None.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from seccomp_jail.kernel.libc import libc
+
+
+class _IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_readv = libc.process_vm_readv
+_readv.restype = ctypes.c_ssize_t
+_readv.argtypes = [
+    ctypes.c_int,
+    ctypes.POINTER(_IoVec),
+    ctypes.c_ulong,
+    ctypes.POINTER(_IoVec),
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
+
+PAGE = 4096
+
+
+class TaskMemory:
+    """MemReader over one task (see seccomp_jail.decode): read(addr, n), read_str(addr, limit).
+
+    Reuses one buffer: the tracer reads many small strings per second.
+    """
+
+    __slots__ = ("pid", "_buf", "_local", "_remote")
+
+    def __init__(self, pid: int, bufsize: int = 8192) -> None:
+        self.pid = pid
+        self._buf = ctypes.create_string_buffer(bufsize)
+        self._local = _IoVec(ctypes.addressof(self._buf), 0)
+        self._remote = _IoVec(0, 0)
+
+    def _read_into(self, addr: int, size: int) -> int:
+        if size > len(self._buf):
+            self._buf = ctypes.create_string_buffer(size)
+            self._local.base = ctypes.addressof(self._buf)
+        self._local.len = size
+        self._remote.base = addr
+        self._remote.len = size
+        return _readv(self.pid, ctypes.byref(self._local), 1, ctypes.byref(self._remote), 1, 0)
+
+    def read(self, addr: int, size: int) -> bytes | None:
+        if addr == 0 or size <= 0:
+            return None if addr == 0 else b""
+        got = self._read_into(addr, size)
+        if got <= 0:
+            return None
+        return self._buf.raw[:got]
+
+    def read_str(self, addr: int, limit: int = 4096) -> bytes | None:
+        """Bytes up to (not including) the NUL, at most `limit`.
+
+        A string may end just before an unmapped page, so the first read stops
+        at the page boundary and later reads go page by page.
+        """
+        if addr == 0:
+            return None
+        out = b""
+        while len(out) < limit:
+            chunk = min(PAGE - (addr % PAGE), limit - len(out))
+            got = self._read_into(addr, chunk)
+            if got <= 0:
+                return out if out else None
+            data = self._buf.raw[:got]
+            nul = data.find(b"\0")
+            if nul >= 0:
+                return out + data[:nul]
+            out += data
+            addr += got
+        return out[:limit]

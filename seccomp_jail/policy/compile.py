@@ -1,0 +1,199 @@
+"""Compile a RuleSet into the kernel's seccomp-BPF program.
+
+`-forever` rules become ALLOW / ERRNO in the kernel; every other action
+becomes SECCOMP_RET_TRACE so that the tracer decides, and can change its
+mind while the target runs. On top of the user's rules sit the jail's own
+integrity rules, which no rule file can override:
+
+* ptrace and process_vm_writev: EPERM (a tracee could otherwise trace or
+  rewrite a sibling and approve its own syscalls);
+* clone with CLONE_UNTRACED: EPERM (the child would escape the tracer);
+* clone3: always traced, the tracer reads its flags (BPF cannot);
+* seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
+  outranks our TRACE, so the target could answer its own syscalls);
+* io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);
+* foreign ABIs (i386 `int 0x80`, x32) and numbers the table does not know:
+  ENOSYS, as from a kernel without them.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass, field
+
+from seccomp_jail.arch.syscalls import SyscallTable
+from seccomp_jail.kernel import libseccomp as L
+from seccomp_jail.kernel.seccomp import INSN, SECCOMP_FILTER_FLAG_NEW_LISTENER
+from seccomp_jail.policy.model import Action, ArgCondition, Rule, RuleSet
+
+CLONE_UNTRACED = 0x00800000
+
+# Denied whatever the rules say.
+ALWAYS_DENIED = {"ptrace": errno.EPERM, "process_vm_writev": errno.EPERM}
+# Denied unless a rule names them explicitly.
+DENIED_UNLESS_NAMED = {"io_uring_setup", "io_uring_enter", "io_uring_register"}
+# Allowed when a denying default would otherwise make the program unable to
+# exit or return from a signal handler (systemd allows the same set).
+ESSENTIAL = {"exit", "exit_group", "rt_sigreturn", "restart_syscall"}
+# Always reach the tracer, which checks what BPF cannot see.
+ALWAYS_TRACED = {"clone3"}
+
+_CMP = {"==": L.CMP_EQ, "!=": L.CMP_NE, "<": L.CMP_LT, "<=": L.CMP_LE, ">": L.CMP_GT, ">=": L.CMP_GE}
+
+# Classic BPF opcodes used by the prefix we put before libseccomp's program.
+_LD_W_ABS = 0x20
+_JEQ_K = 0x15
+_JGE_K = 0x35
+_RET_K = 0x06
+_SECCOMP_DATA_NR = 0
+_SECCOMP_DATA_ARCH = 4
+RET_TRACE = L.ACT_TRACE(0)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one syscall is decided, for `rules show` and for the session."""
+
+    where: str  # "kernel" or "tracer"
+    summary: str  # e.g. "allow", "abort EPERM", "abort EPERM if arg0 & 0x800000"
+    reason: str = ""  # why, when the jail overrode the rules
+
+
+@dataclass
+class CompiledFilter:
+    bpf: bytes
+    placements: dict[int, Placement] = field(default_factory=dict)
+    pfc: str = ""
+
+    @property
+    def traced(self) -> frozenset[int]:
+        return frozenset(nr for nr, p in self.placements.items() if p.where == "tracer")
+
+
+def kernel_action(action: Action, err: int) -> int:
+    if action is Action.ALLOW_FOREVER:
+        return L.ACT_ALLOW
+    if action is Action.ABORT_FOREVER:
+        return L.ACT_ERRNO(err)
+    return RET_TRACE
+
+
+def _describe(act: int) -> str:
+    if act == L.ACT_ALLOW:
+        return "allow"
+    if act == RET_TRACE:
+        return "trace"
+    return "abort " + errno.errorcode.get(act & 0xFFFF, str(act & 0xFFFF))
+
+
+def _conds(rule: Rule) -> tuple[L.ArgCmp, ...]:
+    out = []
+    for c in rule.args:
+        if c.op == "&":
+            out.append(L.ArgCmp(c.arg, L.CMP_MASKED_EQ, c.mask, c.value))
+        else:
+            out.append(L.ArgCmp(c.arg, _CMP[c.op], c.value))
+    return tuple(out)
+
+
+def _user_plan(rules: list[Rule], default_act: int) -> list[tuple[int, tuple[L.ArgCmp, ...]]]:
+    """Kernel actions for one syscall from the user's rules, first match wins.
+
+    Only shapes the kernel can decide exactly go there: no rule (default), a
+    first rule without conditions, or one single conditional rule (else:
+    default). Anything else is traced and the tracer walks the rules in order.
+    """
+    if not rules:
+        return [(default_act, ())]
+    first = rules[0]
+    if first.kernel_only and not first.args:
+        return [(kernel_action(first.action, first.errno), ())]
+    if len(rules) == 1 and first.kernel_only:
+        return [(kernel_action(first.action, first.errno), _conds(first))]
+    return [(RET_TRACE, ())]
+
+
+def _guarded(plan, arg: int, bit: int, deny_errno: int):
+    """Split `plan` on one flag bit: bit set -> EPERM, clear -> the plan."""
+    if any(conds for _, conds in plan):
+        plan = [(RET_TRACE, ())]  # conditions on the same syscall: the tracer decides
+    act = plan[0][0]
+    return [
+        (L.ACT_ERRNO(deny_errno), (L.ArgCmp(arg, L.CMP_MASKED_EQ, bit, bit),)),
+        (act, (L.ArgCmp(arg, L.CMP_MASKED_EQ, bit, 0),)),
+    ]
+
+
+def plan_syscall(nr: int, name: str | None, ruleset: RuleSet, default_act: int):
+    """(kernel plan, reason) for one syscall number."""
+    rules = ruleset.rules_for(nr)
+    if name in ALWAYS_DENIED:
+        return [(L.ACT_ERRNO(ALWAYS_DENIED[name]), ())], "jail integrity"
+    if name in DENIED_UNLESS_NAMED and not rules:
+        return [(L.ACT_ERRNO(errno.ENOSYS), ())], "io_uring bypasses syscall filtering; name it in a rule to allow"
+    if name in ALWAYS_TRACED:
+        return [(RET_TRACE, ())], "the tracer checks clone3's flags (CLONE_UNTRACED)"
+    if not rules and name in ESSENTIAL and default_act != L.ACT_ALLOW and default_act != RET_TRACE:
+        return [(L.ACT_ALLOW, ())], "needed to exit and return from signal handlers"
+    plan = _user_plan(rules, default_act)
+    if name == "clone":
+        return _guarded(plan, 0, CLONE_UNTRACED, errno.EPERM), "CLONE_UNTRACED is denied"
+    if name == "seccomp":
+        return _guarded(plan, 1, SECCOMP_FILTER_FLAG_NEW_LISTENER, errno.EPERM), "seccomp listeners are denied"
+    return plan, ""
+
+
+def _placement(plan, reason: str) -> Placement:
+    acts = {act for act, _ in plan}
+    where = "tracer" if RET_TRACE in acts else "kernel"
+    parts = []
+    for act, conds in plan:
+        text = _describe(act)
+        if conds:
+            text += " if " + " and ".join(_cond_text(c) for c in conds)
+        parts.append(text)
+    return Placement(where, "; ".join(parts), reason)
+
+
+def _cond_text(c: L.ArgCmp) -> str:
+    if c.op == L.CMP_MASKED_EQ:
+        return f"arg{c.arg} & {c.a:#x} == {c.b:#x}"
+    sym = {v: k for k, v in _CMP.items()}[c.op]
+    return f"arg{c.arg} {sym} {c.a:#x}"
+
+
+def _unknown_prefix(limit: int, arch: int) -> bytes:
+    """BPF run before libseccomp's program: native numbers >= limit -> ENOSYS.
+
+    libseccomp has no range rules, and its default action must stay the rule
+    file's default; this keeps syscalls newer than our table from falling
+    through to that default (which may be allow).
+    """
+    insns = [
+        (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARCH),
+        (_JEQ_K, 0, 3, arch),
+        (_LD_W_ABS, 0, 0, _SECCOMP_DATA_NR),
+        (_JGE_K, 0, 1, limit),
+        (_RET_K, 0, 0, L.ACT_ERRNO(errno.ENOSYS)),
+    ]
+    return b"".join(INSN.pack(*i) for i in insns)
+
+
+def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False) -> CompiledFilter:
+    default_act = kernel_action(ruleset.default, ruleset.default_errno)
+    numbers = set(table.numbers())
+    for rule in ruleset.rules:
+        numbers.update(rule.syscalls)
+    placements: dict[int, Placement] = {}
+    with L.Filter(default_act) as flt:
+        flt.set_attr(L.ATTR_ACT_BADARCH, L.ACT_ERRNO(errno.ENOSYS))
+        flt.set_attr(L.ATTR_CTL_OPTIMIZE, 2)  # binary tree: O(log n) per syscall
+        for nr in sorted(numbers):
+            plan, reason = plan_syscall(nr, table.name(nr) if nr in table.numbers_set else None, ruleset, default_act)
+            placements[nr] = _placement(plan, reason)
+            for act, conds in plan:
+                if act != default_act:  # libseccomp refuses rules equal to the default
+                    flt.add_rule(act, nr, conds)
+        bpf = _unknown_prefix(max(numbers) + 1, table.arch) + flt.export_bpf()
+        pfc = flt.export_pfc() if with_pfc else ""
+    return CompiledFilter(bpf, placements, pfc)

@@ -1,0 +1,90 @@
+"""The log pipeline: raw records from the tracer to a writer process.
+
+The tracer only appends a tuple per record; decoding, formatting and
+SQLite/JSONL/text output happen in a separate process (seccomp_jail.log),
+on the other CPU, so the traced program waits for none of it. Records go in
+batches; a flusher thread sends a partial batch that is older than
+`FLUSH_AFTER`, so a quiet target's lines still show up promptly.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import threading
+import time
+
+from seccomp_jail.log import framing
+
+BATCH = 512
+FLUSH_AFTER = 0.1
+
+
+class LogPipe:
+    def __init__(self, sink_options: dict) -> None:
+        read_fd, self._fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(self._fd)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
+                    signal.signal(sig, signal.SIG_IGN)
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                from seccomp_jail.log.writer import open_sinks, serve
+
+                serve(read_fd, open_sinks(**sink_options))
+                status = 0
+            except BaseException as exc:  # the writer must say why it stopped
+                os.write(2, f"seccomp-jail: log writer failed: {exc}\n".encode())
+            finally:
+                os._exit(status)
+        os.close(read_fd)
+        self.pid = pid
+        self._queue: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self._last_send = time.monotonic()
+        self._closed = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="log-flusher", daemon=True)
+        self._flusher.start()
+
+    def emit(self, record) -> None:
+        """Called by the tracer for every record; cheap unless a batch is full."""
+        self._queue.append(record)
+        if len(self._queue) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        queue = self._queue
+        with self._lock:
+            batch = []
+            while queue:
+                batch.append(queue.popleft())
+            if batch and self._fd >= 0:
+                try:
+                    framing.send_batch(self._fd, batch)
+                except BrokenPipeError:
+                    os.write(2, b"seccomp-jail: log writer is gone; records are lost\n")
+                    os.close(self._fd)
+                    self._fd = -1
+            self._last_send = time.monotonic()
+
+    def _flush_loop(self) -> None:
+        while not self._closed.wait(FLUSH_AFTER):
+            if self._queue and time.monotonic() - self._last_send >= FLUSH_AFTER:
+                self.flush()
+
+    def close(self) -> None:
+        """Send everything, close the pipe and wait until the writer has written it all."""
+        self._closed.set()
+        self._flusher.join()
+        self.flush()
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass

@@ -1,0 +1,188 @@
+"""The session: rules, pending decisions, the log and the task tree.
+
+It is the only API front ends use (CLI, terminal prompt, GUI, remote
+server); it drives the tracer and answers its questions. Methods other than
+`run` are safe to call from any thread while `run` is going.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from seccomp_jail.arch.syscalls import native_table
+from seccomp_jail.policy.compile import compile_rules
+from seccomp_jail.policy.model import RuleSet
+from seccomp_jail.session import signals
+from seccomp_jail.session.decision import Decision
+from seccomp_jail.session.logpipe import LogPipe
+from seccomp_jail.session.pending import Pending, PendingTable
+from seccomp_jail.session.rules import RuleStore
+from seccomp_jail.tracer import verdict as V
+from seccomp_jail.tracer.launch import find_program, spawn
+from seccomp_jail.tracer.loop import Tracer
+from seccomp_jail.tracer.task import Task
+
+TIMEOUT_ACTIONS = ("allow", "abort", "kill")
+
+
+@dataclass
+class SessionOptions:
+    text: str | None = None  # -o FILE; None: stderr unless quiet
+    quiet: bool = False
+    color: bool = False
+    db: str | None = None
+    jsonl: str | None = None
+    notify_timeout: float | None = 30.0  # None waits forever
+    timeout_action: str = "abort"
+    timeout_errno: int = _errno.EPERM
+    use_syscall_info: bool = field(default_factory=lambda: os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1")
+    env: dict[str, str] | None = None
+    forward_signals: bool = True
+
+
+@dataclass
+class TaskInfo:
+    """A node of the process/thread tree, built from the tracer's own events."""
+
+    tid: int
+    pid: int
+    ppid: int
+    exe: str
+    kind: str  # "process" or "thread"
+    status: int | None = None  # wait status once it is gone
+    alive: bool = True
+
+
+def exit_status(status: int | None) -> int:
+    """The shell's view of a wait status: the code, or 128+N when killed by N."""
+    if status is None:
+        return 1
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return 1
+
+
+class Session:
+    def __init__(self, ruleset: RuleSet, options: SessionOptions | None = None) -> None:
+        self.options = options or SessionOptions()
+        if self.options.timeout_action not in TIMEOUT_ACTIONS:
+            raise ValueError(f"timeout action must be one of {', '.join(TIMEOUT_ACTIONS)}")
+        self.table = native_table()
+        self.ruleset = ruleset
+        self.compiled = compile_rules(ruleset, self.table)
+        self.rules = RuleStore(ruleset, self.table, self.compiled)
+        self.pending = PendingTable()
+        self.tree: dict[int, TaskInfo] = {}
+        self._tree_lock = threading.Lock()
+        self._listeners: list[Callable[[Pending], None]] = []
+        self._timeout_decision = Decision(self.options.timeout_action, errno=self.options.timeout_errno)
+        self.tracer: Tracer | None = None
+
+    # ----- front-end API --------------------------------------------------------
+
+    def on_pending(self, callback: Callable[[Pending], None]) -> None:
+        """Call `callback(pending)` (in the tracer thread: return quickly) for each new hold.
+
+        With a listener attached, `notify` waits for it even when the timeout is 0.
+        """
+        self._listeners.append(callback)
+
+    def decide(self, pending_id: int, decision: Decision, origin: str = "user") -> bool:
+        """Answer a pending syscall; False when it is already decided or its task is gone."""
+        item = self.pending.take(pending_id)
+        if item is None or self.tracer is None:
+            return False
+        self.tracer.resolve(item.tid, decision.verdict(origin, item.rule))
+        return True
+
+    def pids(self) -> set[int]:
+        """Tids traced right now."""
+        with self._tree_lock:
+            return {tid for tid, info in self.tree.items() if info.alive}
+
+    # ----- running --------------------------------------------------------------
+
+    def run(self, argv: list[str]) -> int:
+        """Run `argv` in the jail until its whole tree is gone; return its exit status.
+
+        Raises ProgramNotFound before anything starts when argv[0] is not runnable.
+        """
+        opts = self.options
+        env = dict(os.environ if opts.env is None else opts.env)
+        path = find_program(argv[0], env)
+        in_main = threading.current_thread() is threading.main_thread()
+        forward = opts.forward_signals and in_main
+        logpipe = LogPipe(
+            dict(text=opts.text, text_to_stderr=opts.text is None and not opts.quiet, color=opts.color,
+                 db=opts.db, jsonl=opts.jsonl)
+        )
+        tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, opts.use_syscall_info)
+        self.tracer = tracer
+        forwarder = None
+        try:
+            if forward:
+                signals.block()
+            pid = spawn(path, list(argv), env, self.compiled.bpf)
+            tracer.adopt_root(pid, path)
+            if forward:
+                forwarder = signals.SignalForwarder(self._signal_targets)
+                forwarder.start()
+            tracer.run()
+        finally:
+            if forwarder:
+                forwarder.stop()
+            if forward:
+                signals.unblock()
+            for item in self.pending.clear():
+                pass  # their tasks are gone with the run
+            logpipe.close()
+        return exit_status(tracer.root_status)
+
+    def _signal_targets(self) -> list[int]:
+        with self._tree_lock:
+            root = self.tree.get(self.tracer.root_pid) if self.tracer else None
+            if root is not None and root.alive:
+                return [root.pid]
+            return sorted({i.pid for i in self.tree.values() if i.alive and i.kind == "process"})
+
+    # ----- the tracer's questions (tracer thread) ------------------------------
+
+    def on_syscall(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
+        verdict = self.rules.lookup(nr, args)
+        if verdict[0] != V.HOLD:
+            return verdict
+        timeout = self.options.notify_timeout
+        if timeout == 0 and not self._listeners:
+            return self._timeout_decision.verdict("timeout", verdict[4])
+        item = self.pending.add(task.tid, task.pid, nr, self.table.name(nr), args, verdict[4],
+                                timeout, self._on_timeout)
+        for listener in self._listeners:
+            listener(item)
+        return verdict
+
+    def _on_timeout(self, pending_id: int) -> None:
+        self.decide(pending_id, self._timeout_decision, origin="timeout")
+
+    def on_task_event(self, kind: str, task: Task, detail: object) -> None:
+        with self._tree_lock:
+            if kind == "spawn":
+                self.tree[task.tid] = TaskInfo(task.tid, task.pid, task.ppid, task.exe, str(detail))
+            elif kind == "exec":
+                info = self.tree.get(task.tid)
+                if info is None or not info.alive:  # a thread exec'd and took the leader's tid
+                    self.tree[task.tid] = TaskInfo(task.tid, task.pid, task.ppid, str(detail), "process")
+                else:
+                    info.exe = str(detail)
+            elif kind == "exit":
+                info = self.tree.get(task.tid)
+                if info is not None:
+                    info.alive = False
+                    info.status = detail if isinstance(detail, int) else None
+        if kind == "exit":
+            self.pending.take_tid(task.tid)

@@ -1,0 +1,76 @@
+"""Start the target: fork, let the tracer seize the child, load the filter, exec.
+
+The child waits on a pipe until PTRACE_SEIZE is done, so its very first
+filtered syscall (the execve) already has a tracer. Python ignores SIGPIPE
+and we block some signals in the tracer; the child restores the defaults, so
+the program starts as it would from a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+
+from seccomp_jail.kernel import ptrace
+from seccomp_jail.kernel.seccomp import install_filter
+
+OPTIONS = (
+    ptrace.O_TRACESYSGOOD
+    | ptrace.O_TRACEFORK
+    | ptrace.O_TRACEVFORK
+    | ptrace.O_TRACECLONE
+    | ptrace.O_TRACEEXEC
+    | ptrace.O_TRACESECCOMP
+    | ptrace.O_EXITKILL
+)
+
+_RESET_SIGNALS = ("SIGPIPE", "SIGXFSZ", "SIGXFZ", "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGCHLD")
+
+
+class ProgramNotFound(Exception):
+    """The program does not exist or is not executable (status 127, like a shell)."""
+
+
+def find_program(name: str, env: dict[str, str]) -> str:
+    """Resolve `name` as a shell would: a path if it has a slash, else search PATH."""
+    if "/" in name:
+        if os.path.isfile(name) and os.access(name, os.X_OK):
+            return name
+        raise ProgramNotFound(f"{name}: {'Permission denied' if os.path.exists(name) else 'No such file or directory'}")
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    if not found:
+        raise ProgramNotFound(f"{name}: command not found")
+    return found
+
+
+def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes) -> int:
+    """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid."""
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: only async-signal-safe-ish work until exec
+        try:
+            os.close(go_w)
+            for name in _RESET_SIGNALS:
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, set())
+            if os.read(go_r, 1) != b"g":
+                os._exit(127)
+            os.close(go_r)
+            install_filter(bpf)
+            os.execve(path, argv, env)
+        except BaseException:
+            pass
+        os._exit(127)
+    os.close(go_r)
+    try:
+        ptrace.seize(pid, OPTIONS)
+    except OSError:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    finally:
+        os.write(go_w, b"g")
+        os.close(go_w)
+    return pid

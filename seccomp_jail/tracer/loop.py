@@ -1,0 +1,479 @@
+"""The event loop: every stop of every task, one `waitpid(-1, __WALL)` at a time.
+
+Stops and what we do with them:
+
+* seccomp stop (status 0x7057f): read number and arguments, ask the policy,
+  then run it (PTRACE_SYSCALL, to see its exit), skip it with a made-up
+  result (PTRACE_CONT), edit it, kill, or leave the task stopped (HOLD).
+* syscall-exit stop (0x857f, thanks to TRACESYSGOOD): record the result.
+* fork/vfork/clone events: a new task; exec event: maybe a new tid leader.
+* PTRACE_EVENT_STOP: group-stop (PTRACE_LISTEN, so job control works) or
+  an attach/interrupt stop (resume).
+* signal-delivery stop: resume and deliver the signal, as without us.
+* exit: forget the task; the run ends when no task is left.
+
+Every ptrace call may fail with ESRCH when a task was SIGKILLed meanwhile;
+its death then comes through waitpid, so failures are ignored here.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import os
+import signal
+import struct
+import time
+from typing import Callable, Protocol
+
+from seccomp_jail import decode
+from seccomp_jail.arch import native
+from seccomp_jail.kernel import ptrace
+from seccomp_jail.tracer import verdict as V
+from seccomp_jail.tracer.task import Task
+from seccomp_jail.tracer.wake import Waker
+
+WALL = 0x40000000
+STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
+STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
+GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+CLONE_UNTRACED = 0x00800000
+CLONE_FAMILY = ("clone", "clone3", "fork", "vfork")
+
+# Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
+R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
+
+_U64 = struct.Struct("<Q")
+
+
+class Policy(Protocol):
+    """What the tracer asks; the session implements it."""
+
+    def on_syscall(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple: ...
+
+    def on_task_event(self, kind: str, task: Task, detail: object) -> None: ...
+
+
+class Tracer:
+    def __init__(self, policy: Policy, emit: Callable[[tuple | list], None], names: list[str | None],
+                 use_syscall_info: bool = True) -> None:
+        self.policy = policy
+        self.emit = emit
+        self.names = names
+        self.tasks: dict[int, Task] = {}
+        self.root_pid = 0
+        self.root_status: int | None = None
+        self.arch = native()
+        self._want_info = use_syscall_info
+        self._get_info = self._set_info = False
+        self._probed = False
+        self._info = ctypes.create_string_buffer(ptrace.INFO_SIZE)
+        self._info_addr = ctypes.addressof(self._info)
+        self._regs = ctypes.create_string_buffer(self.arch.REGS_SIZE)
+        self._regs_addr = ctypes.addressof(self._regs)
+        self._plans: dict[int, object] = {}
+        self._exit_plans: dict[int, object] = {}
+        self._requests: collections.deque = collections.deque()
+        self._seq = 0
+        self.waker: Waker | None = None
+
+    # ----- public, thread-safe -------------------------------------------------
+
+    def request(self, fn: Callable[["Tracer"], None]) -> None:
+        """Run `fn(tracer)` in the tracer thread as soon as possible."""
+        self._requests.append(fn)
+        if self.waker:
+            self.waker.wake()
+
+    def resolve(self, tid: int, verdict: tuple, on_done: Callable[[bool], None] | None = None) -> None:
+        """Apply `verdict` to the syscall `tid` is held at (from any thread)."""
+
+        def apply(tracer: "Tracer") -> None:
+            ok = tracer._apply_held(tid, verdict)
+            if on_done:
+                on_done(ok)
+
+        self.request(apply)
+
+    # ----- setup ---------------------------------------------------------------
+
+    def adopt_root(self, pid: int, exe: str) -> None:
+        self.root_pid = pid
+        task = Task(pid, pid, os.getpid(), exe)
+        self.tasks[pid] = task
+        self._task_event("spawn", task, "process")
+
+    def _task_event(self, kind: str, task: Task, detail: object) -> None:
+        self._seq += 1
+        self.emit(("T", self._seq, time.time(), kind, task.pid, task.tid, task.ppid, detail))
+        self.policy.on_task_event(kind, task, detail)
+
+    # ----- the loop ------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve stops until the last task is gone."""
+        self.waker = Waker()
+        try:
+            self._loop()
+        except BaseException:
+            self.kill_all()  # fail closed: no task runs on without us
+            raise
+        finally:
+            self.waker.close()
+            self.waker = None
+
+    def kill_all(self) -> None:
+        """SIGKILL every traced process and reap them all."""
+        for pid in {t.pid for t in self.tasks.values()}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for tid in list(self.tasks):
+            try:
+                os.waitpid(tid, WALL)
+            except ChildProcessError:
+                pass
+        self.tasks.clear()
+
+    def _loop(self) -> None:
+        tasks = self.tasks
+        waitpid = os.waitpid
+        waker_pid = self.waker.pid
+        on_seccomp = self._on_seccomp
+        on_exit = self._on_syscall_exit
+        while tasks:
+            if self._requests:
+                self._run_requests()
+                continue
+            try:
+                pid, status = waitpid(-1, WALL | os.WUNTRACED)
+            except ChildProcessError:
+                break
+            if status == STATUS_SECCOMP:
+                on_seccomp(pid)
+            elif status == STATUS_SYSCALL:
+                on_exit(pid)
+            elif pid == waker_pid:
+                if os.WIFSTOPPED(status):
+                    self.waker.rearm()
+                    self._run_requests()
+                else:  # killed from outside: make a new one
+                    self.waker = Waker()
+                    waker_pid = self.waker.pid
+            else:
+                self._on_other(pid, status)
+        self._run_requests()
+
+    def _run_requests(self) -> None:
+        while self._requests:
+            fn = self._requests.popleft()
+            fn(self)
+
+    # ----- syscall entry -------------------------------------------------------
+
+    def _read_entry(self, tid: int) -> tuple[int, tuple[int, ...]] | None:
+        if self._get_info:
+            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
+                return None
+            f = ptrace.INFO_SECCOMP_FMT.unpack_from(self._info)
+            return self.arch.effective_nr(f[6]), f[7:13]
+        if ptrace.raw(ptrace.GETREGS, tid, 0, self._regs_addr) == -1:
+            return None
+        regs = self._regs.raw
+        a = self.arch
+        args = tuple(_U64.unpack_from(regs, off)[0] for off in a.ARG_OFFSETS)
+        return a.effective_nr(_U64.unpack_from(regs, a.ORIG_RAX)[0]), args
+
+    def _probe(self, tid: int) -> None:
+        self._probed = True
+        if self._want_info:
+            self._get_info, self._set_info = ptrace.probe_syscall_info(tid)
+
+    def _on_seccomp(self, tid: int) -> None:
+        task = self.tasks.get(tid) or self._new_task(tid)
+        if not self._probed:
+            self._probe(tid)
+        entry = self._read_entry(tid)
+        if entry is None:
+            return  # died under us; waitpid will tell
+        nr, args = entry
+        names = self.names
+        name = names[nr] if 0 <= nr < len(names) else None
+        plan = self._plans.get(nr, 0)
+        if plan == 0:
+            plan = self._plans[nr] = decode.capture_plan(name) if name else None
+        captured = plan(args, task.mem) if plan else None
+        self._seq += 1
+        record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
+        if name in CLONE_FAMILY:
+            if name == "clone3" and not self._clone3_allowed(task, args):
+                record[R_ACTION:R_ORIGIN + 1] = ["abort", "jail"]
+                self._skip(tid, -1)  # EPERM
+                record[R_RETVAL] = -1
+                self.emit(record)
+                return
+            task.clone_check = True
+            task.last_child = 0
+        verdict = self.policy.on_syscall(task, nr, args)
+        self._apply(task, record, verdict)
+
+    def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
+        """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.
+
+        Another thread could rewrite the flags after this read; the exit check
+        in _on_syscall_exit catches a child that got away and kills it.
+        """
+        head = task.mem.read(args[0], 8)
+        if head is None or len(head) < 8:
+            return True  # the kernel will fail with EFAULT itself
+        return not (_U64.unpack(head)[0] & CLONE_UNTRACED)
+
+    def _apply(self, task: Task, record: list, verdict: tuple) -> None:
+        kind, value, action, origin, rule = verdict
+        record[R_ACTION] = action
+        record[R_ORIGIN] = origin
+        record[R_RULE] = rule
+        tid = task.tid
+        if kind == V.ALLOW:
+            task.record = record
+            ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
+        elif kind == V.ABORT:
+            record[R_RETVAL] = -value
+            task.clone_check = False
+            self._skip(tid, -value)
+            self.emit(record)
+        elif kind == V.HOLD:
+            task.held = record
+        elif kind == V.FAKE:
+            record[R_RETVAL] = value
+            task.clone_check = False
+            self._skip(tid, value)
+            self.emit(record)
+        elif kind == V.TAMPER:
+            task.record = record
+            task.tamper = value
+            ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
+        elif kind == V.EDIT:
+            nr, args = value
+            self._set_syscall(tid, nr, args)
+            record[R_NR] = nr
+            record[R_ARGS] = args
+            name = self.names[nr] if 0 <= nr < len(self.names) else None
+            plan = decode.capture_plan(name) if name else None
+            record[R_CAPTURED] = plan(args, task.mem) if plan else None
+            task.record = record
+            ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
+        elif kind == V.KILL:
+            task.record = record  # completed (retval None) when the task dies
+            try:
+                os.kill(task.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _apply_held(self, tid: int, verdict: tuple) -> bool:
+        task = self.tasks.get(tid)
+        if task is None or task.held is None:
+            return False
+        record, task.held = task.held, None
+        if verdict[0] == V.HOLD:
+            task.held = record
+            return True
+        self._apply(task, record, verdict)
+        return True
+
+    def _skip(self, tid: int, retval: int) -> None:
+        """Skip the syscall at this seccomp stop and make it return `retval`.
+
+        Number -1 makes the kernel skip it and leave rax alone, so both are set
+        here and the task needs no exit stop.
+        """
+        a = self.arch
+        ptrace.raw(ptrace.POKEUSER, tid, a.ORIG_RAX, 0xFFFFFFFFFFFFFFFF)
+        ptrace.raw(ptrace.POKEUSER, tid, a.RAX, retval & 0xFFFFFFFFFFFFFFFF)
+        ptrace.raw(ptrace.CONT, tid, 0, 0)
+
+    def _set_syscall(self, tid: int, nr: int, args: tuple[int, ...]) -> None:
+        """Change number and arguments: PTRACE_SET_SYSCALL_INFO, else registers."""
+        if self._set_info:
+            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) > 0:
+                f = list(ptrace.INFO_SECCOMP_FMT.unpack_from(self._info))
+                f[6] = nr & 0xFFFFFFFFFFFFFFFF
+                f[7:13] = [a & 0xFFFFFFFFFFFFFFFF for a in args]
+                ptrace.INFO_SECCOMP_FMT.pack_into(self._info, 0, *f)
+                if ptrace.raw(ptrace.SET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) == 0:
+                    return
+        a = self.arch
+        ptrace.raw(ptrace.POKEUSER, tid, a.ORIG_RAX, nr & 0xFFFFFFFFFFFFFFFF)
+        for off, value in zip(a.ARG_OFFSETS, args):
+            ptrace.raw(ptrace.POKEUSER, tid, off, value & 0xFFFFFFFFFFFFFFFF)
+
+    # ----- syscall exit --------------------------------------------------------
+
+    def _read_retval(self, tid: int) -> int | None:
+        if self._get_info:
+            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
+                return None
+            f = ptrace.INFO_EXIT_FMT.unpack_from(self._info)
+            return f[6] if f[0] == ptrace.INFO_EXIT else None
+        try:
+            value = ptrace.peekuser(tid, self.arch.RAX)
+        except (ptrace.TaskGone, OSError):
+            return None
+        return value - (1 << 64) if value >> 63 else value
+
+    def _on_syscall_exit(self, tid: int) -> None:
+        task = self.tasks.get(tid)
+        if task is None:
+            ptrace.raw(ptrace.CONT, tid, 0, 0)
+            return
+        record = task.record
+        if record is not None:
+            task.record = None
+            retval = self._read_retval(tid)
+            if task.tamper is not None:
+                self._set_retval(tid, task.tamper)
+                task.tamper = None
+            record[R_RETVAL] = retval
+            nr = record[R_NR]
+            plan = self._exit_plans.get(nr, 0)
+            if plan == 0:
+                name = self.names[nr] if 0 <= nr < len(self.names) else None
+                plan = self._exit_plans[nr] = decode.exit_capture_plan(name) if name else None
+            if plan and retval is not None:
+                extra = plan(record[R_ARGS], retval, task.mem)
+                if extra:
+                    record[R_CAPTURED] = {**(record[R_CAPTURED] or {}), **extra}
+            self.emit(record)
+            if task.clone_check:
+                task.clone_check = False
+                if retval is not None and retval > 0 and retval != task.last_child:
+                    self._untraced_child(task, retval)
+        ptrace.raw(ptrace.CONT, tid, 0, 0)
+
+    def _set_retval(self, tid: int, value: int) -> None:
+        ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)
+
+    def _untraced_child(self, task: Task, child: int) -> None:
+        """A clone returned a child we never saw an event for: it escaped. Kill it."""
+        if child in self.tasks:
+            return
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        self._seq += 1
+        self.emit(["S", self._seq, time.time(), task.pid, task.tid, -1, (child, signal.SIGKILL, 0, 0, 0, 0),
+                   None, "kill", "jail", None, "untraced child"])
+
+    # ----- everything else -----------------------------------------------------
+
+    def _resume(self, task: Task | None, tid: int, sig: int = 0) -> None:
+        req = ptrace.SYSCALL if task is not None and task.record is not None else ptrace.CONT
+        ptrace.raw(req, tid, 0, sig)
+
+    def _new_task(self, tid: int, ppid: int = 0) -> Task:
+        """A task we have not heard of: its first stop can beat its parent's event."""
+        pid = _tgid(tid)
+        parent = self.tasks.get(pid) if pid != tid else None
+        exe = parent.exe if parent else ""
+        task = Task(tid, pid, ppid, exe)
+        self.tasks[tid] = task
+        self._task_event("spawn", task, "thread" if pid != tid else "process")
+        return task
+
+    def _on_other(self, tid: int, status: int) -> None:
+        task = self.tasks.get(tid)
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            self._on_death(tid, task, status)
+            return
+        if not os.WIFSTOPPED(status):
+            return
+        sig = os.WSTOPSIG(status)
+        event = status >> 16
+        if task is None:
+            task = self._new_task(tid)
+        if event == 0:
+            if sig == (signal.SIGTRAP | 0x80):  # a syscall stop we did not ask for
+                self._resume(task, tid)
+                return
+            self._seq += 1
+            self.emit(("G", self._seq, time.time(), task.pid, tid, sig))
+            self._resume(task, tid, sig)  # signal-delivery-stop: deliver it
+        elif event == ptrace.EVENT_STOP:
+            if sig in GROUP_STOP_SIGNALS:
+                ptrace.raw(ptrace.LISTEN, tid, 0, 0)
+            else:
+                self._resume(task, tid)
+        elif event in (ptrace.EVENT_FORK, ptrace.EVENT_VFORK, ptrace.EVENT_CLONE):
+            self._on_new_child(task, event)
+            self._resume(task, tid)
+        elif event == ptrace.EVENT_EXEC:
+            task = self._on_exec(task, tid)
+            self._resume(task, tid)
+        else:
+            self._resume(task, tid)
+
+    def _on_new_child(self, parent: Task, event: int) -> None:
+        try:
+            child = ptrace.geteventmsg(parent.tid)
+        except (ptrace.TaskGone, OSError):
+            return
+        parent.last_child = child
+        known = self.tasks.get(child)
+        if known is not None:
+            known.ppid = parent.pid
+            return
+        is_thread = event == ptrace.EVENT_CLONE and _tgid(child) == parent.pid
+        task = Task(child, parent.pid if is_thread else child, parent.pid, parent.exe)
+        self.tasks[child] = task
+        self._task_event("spawn", task, "thread" if is_thread else "process")
+
+    def _on_exec(self, task: Task, tid: int) -> Task:
+        """After execve the task is the thread group leader, whoever called it."""
+        try:
+            former = ptrace.geteventmsg(tid)
+        except (ptrace.TaskGone, OSError):
+            former = tid
+        if former != tid and former in self.tasks:
+            execer = self.tasks.pop(former)
+            self._forget(task, None)  # the old leader is gone without a death report
+            self._task_event("exit", execer, None)  # and the execing thread's old tid
+            execer.tid = tid
+            execer.mem = task.mem
+            execer.ppid = task.ppid
+            self.tasks[tid] = execer
+            task = execer
+        try:
+            task.exe = os.readlink(f"/proc/{tid}/exe")
+        except OSError:
+            pass
+        self._task_event("exec", task, task.exe)
+        return task
+
+    def _on_death(self, tid: int, task: Task | None, status: int) -> None:
+        if task is None:
+            return
+        self._forget(task, status)
+        del self.tasks[tid]
+        if tid == self.root_pid:
+            self.root_status = status
+
+    def _forget(self, task: Task, status: int | None) -> None:
+        """Close what a vanished task left open: its syscall in flight and its decision."""
+        for record in (task.record, task.held):
+            if record is not None:
+                self.emit(record)  # retval stays None: it never returned
+        task.record = task.held = None
+        self._task_event("exit", task, status)
+
+
+def _tgid(tid: int) -> int:
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return tid

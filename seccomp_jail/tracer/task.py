@@ -1,0 +1,34 @@
+"""One traced task (thread or process) and what the tracer knows of it."""
+
+from __future__ import annotations
+
+from seccomp_jail.kernel.memory import TaskMemory
+
+
+class Task:
+    """Per-task state; the tracer is its only writer.
+
+    `record` is the log record of the syscall in flight when the task was
+    resumed with PTRACE_SYSCALL to see its exit; while it is set, every other
+    stop of this task must also be resumed with PTRACE_SYSCALL.
+    """
+
+    __slots__ = (
+        "tid", "pid", "ppid", "mem", "record", "tamper", "held", "exe", "last_child",
+        "clone_check",
+    )
+
+    def __init__(self, tid: int, pid: int, ppid: int, exe: str = "") -> None:
+        self.tid = tid
+        self.pid = pid  # thread group id
+        self.ppid = ppid
+        self.mem = TaskMemory(tid)
+        self.record: list | None = None
+        self.tamper: int | None = None
+        self.held: list | None = None  # record of a syscall waiting for a decision
+        self.exe = exe
+        self.last_child = 0  # tid announced by the last fork/vfork/clone event
+        self.clone_check = False  # verify at exit that the new child is traced
+
+    def __repr__(self) -> str:
+        return f"Task(tid={self.tid}, pid={self.pid})"
