@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         ruleset = RuleSet(default=Action.ALLOW)
 
+    from seccomp_jail.log.writer import LogError
     from seccomp_jail.session import Session, SessionOptions
     from seccomp_jail.tracer.launch import ProgramNotFound
 
@@ -95,5 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return session.run(program)
     except ProgramNotFound as exc:
         return _error(str(exc), 127)
+    except LogError as exc:
+        return _error(str(exc), 2)
     except OSError as exc:
         return _error(f"cannot run {program[0]}: {exc.strerror or exc}", 1)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import collections
 import os
-import signal
 import threading
 import time
 
-from seccomp_jail.log import framing
+from seccomp_jail.log.writer import start_writer
 
 BATCH = 512
 FLUSH_AFTER = 0.1
@@ -23,30 +22,17 @@ FLUSH_AFTER = 0.1
 
 class LogPipe:
     def __init__(self, sink_options: dict) -> None:
-        read_fd, self._fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                os.close(self._fd)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
-                    signal.signal(sig, signal.SIG_IGN)
-                signal.pthread_sigmask(signal.SIG_SETMASK, set())
-                from seccomp_jail.log.writer import open_sinks, serve
-
-                serve(read_fd, open_sinks(**sink_options))
-                status = 0
-            except BaseException as exc:  # the writer must say why it stopped
-                os.write(2, f"seccomp-jail: log writer failed: {exc}\n".encode())
-            finally:
-                os._exit(status)
-        os.close(read_fd)
-        self.pid = pid
+        """Start the writer; raises LogError (one line) when a log file cannot be opened."""
+        self._writer = start_writer(**sink_options)
+        self._fd = self._writer.fd
         self._queue: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self._last_send = time.monotonic()
         self._closed = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="log-flusher", daemon=True)
+
+    def start(self) -> None:
+        """Start the flusher thread: after the target is forked, never before."""
         self._flusher.start()
 
     def emit(self, record) -> None:
@@ -63,10 +49,9 @@ class LogPipe:
                 batch.append(queue.popleft())
             if batch and self._fd >= 0:
                 try:
-                    framing.send_batch(self._fd, batch)
+                    self._writer.send(batch)
                 except BrokenPipeError:
                     os.write(2, b"seccomp-jail: log writer is gone; records are lost\n")
-                    os.close(self._fd)
                     self._fd = -1
             self._last_send = time.monotonic()
 
@@ -78,13 +63,9 @@ class LogPipe:
     def close(self) -> None:
         """Send everything, close the pipe and wait until the writer has written it all."""
         self._closed.set()
-        self._flusher.join()
+        if self._flusher.is_alive():
+            self._flusher.join()
         self.flush()
         with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+            self._fd = -1
+            self._writer.close()

@@ -120,7 +120,7 @@ class Session:
         forward = opts.forward_signals and in_main
         logpipe = LogPipe(
             dict(text=opts.text, text_to_stderr=opts.text is None and not opts.quiet, color=opts.color,
-                 db=opts.db, jsonl=opts.jsonl)
+                 db=opts.db, jsonl=opts.jsonl, command=list(argv))
         )
         tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, opts.use_syscall_info)
         self.tracer = tracer
@@ -130,6 +130,7 @@ class Session:
                 signals.block()
             pid = spawn(path, list(argv), env, self.compiled.bpf)
             tracer.adopt_root(pid, path)
+            logpipe.start()
             if forward:
                 forwarder = signals.SignalForwarder(self._signal_targets)
                 forwarder.start()

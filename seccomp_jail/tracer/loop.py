@@ -34,6 +34,10 @@ from seccomp_jail.tracer.task import Task
 from seccomp_jail.tracer.wake import Waker
 
 WALL = 0x40000000
+WALL_BLOCK = WALL | os.WUNTRACED
+WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
+SPIN_MIN = 4
+SPIN_MAX = 256
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
@@ -142,12 +146,25 @@ class Tracer:
         waker_pid = self.waker.pid
         on_seccomp = self._on_seccomp
         on_exit = self._on_syscall_exit
+        spin = SPIN_MIN
         while tasks:
             if self._requests:
                 self._run_requests()
                 continue
             try:
-                pid, status = waitpid(-1, WALL | os.WUNTRACED)
+                # Adaptive spin: a busy target stops again within microseconds,
+                # and catching that without sleeping saves a cross-CPU wake-up
+                # per stop; a quiet one makes us block after a few polls.
+                for _ in range(spin):
+                    pid, status = waitpid(-1, WALL_NOHANG)
+                    if pid:
+                        if spin < SPIN_MAX:
+                            spin += spin
+                        break
+                else:
+                    if spin > SPIN_MIN:
+                        spin >>= 1
+                    pid, status = waitpid(-1, WALL_BLOCK)
             except ChildProcessError:
                 break
             if status == STATUS_SECCOMP:

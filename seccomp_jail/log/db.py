@@ -1,0 +1,206 @@
+"""The SQLite log (`--db FILE`): schema, the sink that fills it, and rows back to events.
+
+docs/log-schema.md documents the schema for people; this module is its
+single definition in code. Each batch from the tracer is one transaction
+(WAL, synchronous=NORMAL), so a crash loses at most the batch in flight and
+readers (`log show` on a growing run) never block the writer.
+
+SQLite integers are signed 64-bit, syscall arguments unsigned 64-bit: arg0..arg5
+hold the two's-complement signed value (0xffffffffffffff9c is stored as -100);
+`args_from_db` turns them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import sqlite3
+import struct
+import time
+
+from seccomp_jail import __version__
+from seccomp_jail.log.events import Event, SignalEvent, SyscallEvent, TaskEvent
+
+SCHEMA_VERSION = 1
+
+# Column order = SyscallEvent field order, with args spread over arg0..arg5.
+ARG_COLUMNS = tuple(f"arg{i}" for i in range(6))
+SYSCALL_COLUMNS = ("seq", "time", "pid", "tid", "nr", "syscall", *ARG_COLUMNS, "text",
+                   "action", "origin", "retval", "errno", "retval_text", "rule")
+SIGNAL_COLUMNS = ("seq", "time", "pid", "tid", "signo", "signal")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE syscalls (
+    id INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL, time REAL NOT NULL,
+    pid INTEGER NOT NULL, tid INTEGER NOT NULL,
+    nr INTEGER NOT NULL, syscall TEXT NOT NULL,
+    arg0 INTEGER NOT NULL, arg1 INTEGER NOT NULL, arg2 INTEGER NOT NULL,
+    arg3 INTEGER NOT NULL, arg4 INTEGER NOT NULL, arg5 INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    action TEXT NOT NULL, origin TEXT NOT NULL,
+    retval INTEGER, errno TEXT, retval_text TEXT NOT NULL,
+    rule TEXT
+);
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL, pid INTEGER NOT NULL, ppid INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    exe TEXT,
+    start_seq INTEGER, start_time REAL,
+    exec_seq INTEGER, exec_time REAL,
+    end_seq INTEGER, end_time REAL,
+    exit_status INTEGER
+);
+CREATE TABLE signals (
+    id INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL, time REAL NOT NULL,
+    pid INTEGER NOT NULL, tid INTEGER NOT NULL,
+    signo INTEGER NOT NULL, signal TEXT NOT NULL
+);
+"""
+# Built when the run ends: maintaining them per insert doubles the cost of
+# a row, building them once costs a fraction of that.
+_INDEXES = ("CREATE INDEX IF NOT EXISTS syscalls_pid ON syscalls (pid)",
+            "CREATE INDEX IF NOT EXISTS syscalls_syscall ON syscalls (syscall)")
+
+
+_ARGS_UNSIGNED = struct.Struct("=6Q")
+_ARGS_SIGNED = struct.Struct("=6q")
+
+
+def args_to_db(args: tuple[int, ...]) -> tuple[int, ...]:
+    """Six unsigned 64-bit arguments as the signed integers SQLite can store
+    (the same bits read as two's complement: 0xffffffffffffff9c -> -100)."""
+    return _ARGS_SIGNED.unpack(_ARGS_UNSIGNED.pack(*args))
+
+
+def args_from_db(values: tuple[int, ...]) -> tuple[int, ...]:
+    """Back from `args_to_db`."""
+    return _ARGS_UNSIGNED.unpack(_ARGS_SIGNED.pack(*values))
+
+
+def syscall_from_row(row: tuple) -> SyscallEvent:
+    """The event for a row selected as SYSCALL_COLUMNS."""
+    return SyscallEvent(*row[:6], args_from_db(row[6:12]), *row[12:])
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection):
+    """BEGIN ... COMMIT on an autocommit connection; ROLLBACK if the body fails."""
+    db.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+class DbSink:
+    """Fills a new database at `path` (an existing file there is replaced, as `-o` does).
+
+    Syscall and signal rows are collected by `handle` and inserted with
+    executemany at `flush`; task events update the process tree in the same
+    transaction.
+    """
+
+    _INSERT_SYSCALL = _insert("syscalls", SYSCALL_COLUMNS)
+    _INSERT_SIGNAL = _insert("signals", SIGNAL_COLUMNS)
+
+    def __init__(self, path: str, command: list[str], started: float) -> None:
+        for stale in (path, path + "-wal", path + "-shm"):
+            if os.path.lexists(stale):
+                os.unlink(stale)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        with _transaction(self._db):
+            self._db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)),
+                ("started", _iso(started)),
+                ("command", json.dumps(list(command))),
+                ("seccomp_jail_version", __version__),
+            ])
+        self._syscalls: list[tuple] = []
+        self._signals: list[tuple] = []
+        self._tasks: list[TaskEvent] = []
+        self._live: dict[int, int] = {}  # tid -> tasks.id of the running task with that tid
+        self._exe: dict[int, str] = {}   # pid -> executable, inherited by new tasks
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, SyscallEvent):
+            self._syscalls.append((event.seq, event.time, event.pid, event.tid, event.nr,
+                                   event.syscall, *args_to_db(event.args), event.text,
+                                   event.action, event.origin, event.retval, event.errno,
+                                   event.retval_text, event.rule))
+        elif isinstance(event, SignalEvent):
+            self._signals.append((event.seq, event.time, event.pid, event.tid,
+                                  event.signo, event.signal))
+        else:
+            self._tasks.append(event)
+
+    def flush(self) -> None:
+        if not (self._syscalls or self._signals or self._tasks):
+            return
+        try:
+            with _transaction(self._db):
+                self._db.executemany(self._INSERT_SYSCALL, self._syscalls)
+                self._db.executemany(self._INSERT_SIGNAL, self._signals)
+                for task in self._tasks:
+                    self._apply(task)
+        finally:
+            self._syscalls.clear()
+            self._signals.clear()
+            self._tasks.clear()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+            with _transaction(self._db):
+                for statement in _INDEXES:
+                    self._db.execute(statement)
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)",
+                                 (_iso(time.time()),))
+        finally:
+            self._db.close()
+
+    def _apply(self, event: TaskEvent) -> None:
+        """Keep one `tasks` row per task: created at spawn (or at the first
+        event of a task we never saw spawn), updated by exec and exit."""
+        row = self._live.get(event.tid)
+        if event.kind == "spawn" or row is None:
+            if event.kind == "spawn":
+                kind = str(event.detail)
+            else:
+                kind = "process" if event.tid == event.pid else "thread"
+            exe = self._exe.get(event.pid if kind == "thread" else event.ppid)
+            if kind != "thread" and exe is not None:
+                self._exe[event.pid] = exe
+            start = (event.seq, event.time) if event.kind == "spawn" else (None, None)
+            row = self._db.execute(
+                "INSERT INTO tasks (tid, pid, ppid, kind, exe, start_seq, start_time)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event.tid, event.pid, event.ppid, kind, exe, *start)).lastrowid
+            self._live[event.tid] = row
+        if event.kind == "exec":
+            self._exe[event.pid] = str(event.detail)
+            self._db.execute("UPDATE tasks SET exe = ?, exec_seq = ?, exec_time = ? WHERE id = ?",
+                             (event.detail, event.seq, event.time, row))
+        elif event.kind == "exit":
+            self._db.execute(
+                "UPDATE tasks SET end_seq = ?, end_time = ?, exit_status = ? WHERE id = ?",
+                (event.seq, event.time, event.detail, row))
+            del self._live[event.tid]

@@ -1,0 +1,162 @@
+"""Log events: what the sinks receive, built from the tracer's raw tuples.
+
+The tracer sends bare tuples (cheap to build on its hot path); everything
+that costs time -- syscall names, strace-style decoding, errno names --
+happens here, in the writer process. The raw formats are:
+
+    ("S", seq, time, pid, tid, nr, args, captured, action, origin, retval, rule)
+    ("T", seq, time, kind, pid, tid, ppid, detail)
+    ("G", seq, time, pid, tid, signo)
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import functools
+import signal as _signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from seccomp_jail.arch.syscalls import native_table
+from seccomp_jail.log.warn import warn
+
+U64 = (1 << 64) - 1
+TASK_KINDS = ("spawn", "exec", "exit")
+# The kernel's first real-time signal; strace names them SIGRT_<n> from here.
+_SIGRTMIN_KERNEL = 32
+_SIGNAL_NAMES = {s.value: s.name for s in _signal.Signals
+                 if s.name not in ("SIGRTMIN", "SIGRTMAX")}
+
+
+@dataclass(slots=True)
+class SyscallEvent:
+    """One syscall as the tracer saw and decided it.
+
+    `text` is the decoded call without its result ('openat(AT_FDCWD, ...)');
+    `retval` is None when the result is unknown (the task died inside the
+    syscall, or the run ended first), and `retval_text` is then "?".
+    """
+
+    seq: int
+    time: float
+    pid: int
+    tid: int
+    nr: int
+    syscall: str
+    args: tuple[int, ...]
+    text: str
+    action: str
+    origin: str
+    retval: int | None
+    errno: str | None
+    retval_text: str
+    rule: str | None
+
+
+@dataclass(slots=True)
+class TaskEvent:
+    """A task was created ("spawn", detail "thread"|"process"), exec'd a program
+    ("exec", detail the executable path) or ended ("exit", detail the wait status)."""
+
+    seq: int
+    time: float
+    kind: str
+    pid: int
+    tid: int
+    ppid: int
+    detail: str | int
+
+
+@dataclass(slots=True)
+class SignalEvent:
+    """A signal delivered to a task (strace's '--- SIGINT ---')."""
+
+    seq: int
+    time: float
+    pid: int
+    tid: int
+    signo: int
+    signal: str
+
+
+Event = SyscallEvent | TaskEvent | SignalEvent
+
+
+class Sink(Protocol):
+    """Where events go. `flush` ends a batch: sinks buffer until then."""
+
+    def handle(self, event: Event) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def signal_name(signo: int) -> str:
+    """SIGINT, SIGRT_3 (strace's spelling of real-time signals), or the bare number."""
+    name = _SIGNAL_NAMES.get(signo)
+    if name:
+        return name
+    if signo >= _SIGRTMIN_KERNEL:
+        return f"SIGRT_{signo - _SIGRTMIN_KERNEL}"
+    return str(signo)
+
+
+def from_raw(raw: Sequence) -> Event:
+    """Build the event for one raw record (a tuple, or a list the tracer filled
+    in place); raises ValueError/TypeError on a malformed one."""
+    tag = raw[0]
+    if tag == "S":
+        return _syscall(*raw[1:])
+    if tag == "T":
+        return _task(*raw[1:])
+    if tag == "G":
+        _, seq, time, pid, tid, signo = raw
+        return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo))
+    raise ValueError(f"unknown record type {tag!r}")
+
+
+def _syscall(seq, time, pid, tid, nr, args, captured, action, origin, retval, rule) -> SyscallEvent:
+    a0, a1, a2, a3, a4, a5 = args  # ValueError unless exactly six
+    args = (a0 & U64, a1 & U64, a2 & U64, a3 & U64, a4 & U64, a5 & U64)
+    name_of, decode = _tools()
+    name = name_of(nr)
+    text, retval_text, errno = _decoded(decode, name, args, captured, retval)
+    return SyscallEvent(seq, float(time), pid, tid, nr, name, args, text, action, origin,
+                        retval, errno, retval_text, rule)
+
+
+def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:
+    if kind not in TASK_KINDS:
+        raise ValueError(f"unknown task event {kind!r}")
+    detail = int(detail) if kind == "exit" else str(detail)
+    return TaskEvent(seq, float(time), kind, pid, tid, ppid, detail)
+
+
+@functools.cache
+def _tools():
+    """(nr -> name, the decode module), loaded on first use: only the writer
+    process pays for the syscall table and the decoders."""
+    from seccomp_jail import decode
+
+    return native_table().name, decode
+
+
+def _decoded(decode, name: str, args: tuple[int, ...], captured,
+             retval: int | None) -> tuple[str, str, str | None]:
+    """(call text, result text, errno name) from the strace-style decoders.
+
+    A decoder that fails must not cost the record: the call is then logged
+    with raw hexadecimal arguments and the failure reported.
+    """
+    try:
+        return (decode.format_call(name, args, captured), decode.format_retval(name, retval),
+                decode.errno_name(retval))
+    except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
+        warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
+    text = f"{name}({', '.join(hex(a) for a in args)})"
+    if retval is None:
+        return text, "?", None
+    errno = _errno.errorcode.get(-retval) if -4096 < retval < 0 else None
+    return text, (f"-1 {errno}" if errno else str(retval)), errno

@@ -1,0 +1,95 @@
+"""strace-like text lines, for `-o FILE`, stderr and `log show`.
+
+    [pid  1235] openat(AT_FDCWD, "/etc", O_RDONLY) = 3
+    [pid  1235] openat(AT_FDCWD, "/x", O_RDONLY) = -1 EACCES (Permission denied) (abort by rule rules.toml:4)
+    [pid  1235] --- SIGINT ---
+    [pid  1235] +++ killed by SIGINT +++
+
+A plain allow by rule or default gets no suffix, so an unrestricted run reads
+like `strace -f`. Spawn and exec events print nothing (the execve/clone
+lines already show them).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from seccomp_jail.log.events import Event, SignalEvent, SyscallEvent, TaskEvent, signal_name
+
+_RED = "\x1b[31m"
+_YELLOW = "\x1b[33m"
+_RESET = "\x1b[0m"
+# Actions that refused the call: shown in yellow. Other failures are red.
+_DENIALS = frozenset({"abort", "kill"})
+_QUIET_ORIGINS = frozenset({"rule", "default"})
+_BUFFER = 1 << 16
+
+
+def format_line(event: Event, color: bool = False) -> str | None:
+    """The text line for one event, or None for events the text log leaves out."""
+    prefix = f"[pid {event.tid:5d}] "
+    if isinstance(event, SyscallEvent):
+        line = f"{prefix}{event.text} = {event.retval_text}{_decision(event)}"
+        if color:
+            if event.action in _DENIALS:
+                return f"{_YELLOW}{line}{_RESET}"
+            if event.errno:
+                return f"{_RED}{line}{_RESET}"
+        return line
+    if isinstance(event, SignalEvent):
+        return f"{prefix}--- {event.signal} ---"
+    if isinstance(event, TaskEvent) and event.kind == "exit":
+        return f"{prefix}+++ {describe_exit(event.detail)} +++"
+    return None
+
+
+def describe_exit(status: int) -> str:
+    """'exited with 0', 'killed by SIGSEGV (core dumped)' from a wait status."""
+    if os.WIFEXITED(status):
+        return f"exited with {os.WEXITSTATUS(status)}"
+    if os.WIFSIGNALED(status):
+        core = " (core dumped)" if os.WCOREDUMP(status) else ""
+        return f"killed by {signal_name(os.WTERMSIG(status))}{core}"
+    return f"ended with wait status {status:#x}"
+
+
+def _decision(event: SyscallEvent) -> str:
+    """' (abort by rule rules.toml:4)'; empty for a plain allow by rule or default."""
+    if event.action == "allow" and event.origin in _QUIET_ORIGINS:
+        return ""
+    who = event.origin
+    if event.rule:
+        who += f" {event.rule}" if event.origin == "rule" else f", rule {event.rule}"
+    return f" ({event.action} by {who})"
+
+
+class TextSink:
+    """Writes text lines; flushed once per batch so `tail -f` follows along
+    without a write() per line."""
+
+    def __init__(self, stream: TextIO, color: bool) -> None:
+        self._stream = stream
+        self._color = color
+
+    @classmethod
+    def to_file(cls, path: str, color: bool) -> TextSink:
+        return cls(open(path, "w", buffering=_BUFFER, encoding="utf-8",
+                        errors="backslashreplace"), color=color)
+
+    @classmethod
+    def to_stderr(cls, color: bool) -> TextSink:
+        # Our own buffer on fd 2: sys.stderr may be line-buffered or replaced.
+        return cls(open(2, "w", buffering=_BUFFER, encoding="utf-8",
+                        errors="backslashreplace", closefd=False), color=color)
+
+    def handle(self, event: Event) -> None:
+        line = format_line(event, self._color)
+        if line is not None:
+            self._stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.close()

@@ -1,0 +1,218 @@
+"""The writer process: reads batches from the tracer's pipe and feeds the sinks.
+
+It runs apart from the tracer so that the tracer's hot path does no
+formatting and no I/O, and so that the log survives whatever happens to the
+tracer: the writer ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGTSTP (Ctrl-C aimed
+at the jail must not cut the log short) and ends only when every write end of the
+pipe is closed, i.e. when the tracer is done or dead. Then it flushes and
+closes every sink.
+
+Typical use from the tracer side:
+
+    log = start_writer(text=None, text_to_stderr=True, color=sys.stderr.isatty(),
+                       db="run.sqlite", jsonl=None, command=argv)   # LogError -> exit 2
+    ... log.send([("S", ...), ("T", ...)]) per batch ...
+    log.close()        # returns once every record is on disk
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Sequence
+
+from seccomp_jail.log.events import Sink, from_raw
+from seccomp_jail.log.framing import iter_batches, send_batch
+from seccomp_jail.log.jsonl import JsonlSink
+from seccomp_jail.log.text import TextSink
+from seccomp_jail.log.warn import report_suppressed, warn
+
+# Signals a user sends to stop or suspend the jail; the writer outlives them to finish the log.
+_IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
+
+
+class LogError(Exception):
+    """A log destination cannot be opened; str() is one line for the user."""
+
+
+def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
+               jsonl: str | None, *, command: Sequence[str] = ()) -> list[Sink]:
+    """Open every requested sink, or none: on failure the opened ones are closed
+    and LogError names the destination and the reason.
+
+    `color` colours the text lines, wherever they go: the caller decides
+    (`sys.stderr.isatty()` for stderr, --color=always for a file);
+    `command` is recorded in the database's meta table.
+    """
+    started = time.time()
+    openers = []
+    if text_to_stderr:
+        openers.append(("stderr", lambda: TextSink.to_stderr(color)))
+    if text:
+        openers.append((text, lambda: TextSink.to_file(text, color)))
+    if jsonl:
+        openers.append((jsonl, lambda: JsonlSink(jsonl)))
+    if db:
+        openers.append((db, lambda: _db_sink(db, list(command), started)))
+    sinks: list[Sink] = []
+    for where, opener in openers:
+        try:
+            sinks.append(opener())
+        except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
+            for sink in sinks:
+                sink.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise LogError(f"cannot open log {where}: {reason}") from exc
+    return sinks
+
+
+def _db_sink(path: str, command: list[str], started: float) -> Sink:
+    from seccomp_jail.log.db import DbSink  # lazy: sqlite3 only when --db is used
+
+    return DbSink(path, command, started)
+
+
+def serve(read_fd: int, sinks: list[Sink]) -> None:
+    """Dispatch every record read from `read_fd` to every sink until EOF, then
+    close the sinks. A bad record or a failing sink is reported on stderr and
+    skipped; nothing that arrived intact is dropped."""
+    try:
+        for batch in iter_batches(read_fd, warn):
+            _dispatch(batch, sinks)
+    finally:
+        for sink in sinks:
+            try:
+                sink.close()
+            except Exception as exc:
+                _sink_failed(sink, "close", exc)
+        report_suppressed()
+
+
+def _dispatch(batch: list, sinks: list[Sink]) -> None:
+    if not isinstance(batch, list):
+        warn(f"batch of type {type(batch).__name__} skipped")
+        return
+    events = []
+    for raw in batch:
+        try:
+            events.append(from_raw(raw))
+        except Exception as exc:  # malformed tuple of any shape
+            warn(f"bad record skipped: {repr(raw)[:200]}: {exc}")
+    for sink in sinks:
+        handle = sink.handle
+        for event in events:
+            try:
+                handle(event)
+            except Exception as exc:  # one sink failing (disk full...) must not stop the others
+                _sink_failed(sink, "handle", exc)
+        try:
+            sink.flush()
+        except Exception as exc:
+            _sink_failed(sink, "flush", exc)
+
+
+def _sink_failed(sink: Sink, method: str, exc: Exception) -> None:
+    warn(f"{type(sink).__name__}.{method} failed: {exc}")
+
+
+class WriterHandle:
+    """The running writer process, as the tracer sees it.
+
+    `fd` is the pipe's write end (close-on-exec, so the jailed program never
+    holds it): give it to `send_batch`, or call `send`. `pid` is the writer's;
+    it is not a child of this process (it was double-forked), so a
+    `waitpid(-1)` loop never reaps it. `close` ends the stream and waits until
+    the writer has flushed and closed every sink.
+    """
+
+    def __init__(self, fd: int, pid: int, done_fd: int) -> None:
+        self.fd = fd
+        self.pid = pid
+        self._done_fd = done_fd
+
+    def send(self, batch: list) -> None:
+        send_batch(self.fd, batch)
+
+    def close(self) -> None:
+        if self.fd < 0:
+            return
+        os.close(self.fd)
+        self.fd = -1
+        # The writer holds the other end of this pipe until it exits.
+        while os.read(self._done_fd, 4096):
+            pass
+        os.close(self._done_fd)
+
+    def __enter__(self) -> WriterHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
+                 jsonl: str | None, *, command: Sequence[str] = ()) -> WriterHandle:
+    """Fork the writer process with the sinks of `open_sinks` (same arguments).
+
+    Returns once the sinks are open; raises LogError, with nothing left
+    running, when one cannot be. Call it before the tracer starts the target
+    and before any thread is started. A process forked later that does not
+    exec keeps the pipe open: close `fd` in it.
+    """
+    data_r, data_w = os.pipe()
+    done_r, done_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        code = 0
+        try:
+            os.close(data_w)
+            os.close(done_r)
+            if os.fork() == 0:
+                _writer_main(data_r, done_w, text, text_to_stderr, color, db, jsonl, command)
+        except BaseException as exc:  # never return into the caller's code in a fork
+            warn(f"log writer failed: {exc!r}")
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(data_r)
+    os.close(done_w)
+    os.waitpid(child, 0)
+    status = _read_line(done_r)
+    if status.startswith("ok "):
+        return WriterHandle(data_w, int(status[3:]), done_r)
+    os.close(data_w)
+    os.close(done_r)
+    raise LogError(status[6:] if status.startswith("error ") else "the log writer did not start")
+
+
+def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, jsonl,
+                 command) -> None:
+    """Body of the writer process; the caller _exits when it returns."""
+    for signo in _IGNORED_SIGNALS:
+        signal.signal(signo, signal.SIG_IGN)
+    # Keep none of the tracer's descriptors: a pipe end held here would keep
+    # someone else's EOF from ever arriving.
+    keep = sorted({data_r, done_w})
+    low = 3
+    for fd in keep:
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+    try:
+        sinks = open_sinks(text, text_to_stderr, color, db, jsonl, command=command)
+    except LogError as exc:
+        os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
+        return
+    os.write(done_w, f"ok {os.getpid()}\n".encode())
+    serve(data_r, sinks)
+
+
+def _read_line(fd: int) -> str:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", "replace").strip()

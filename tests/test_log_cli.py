@@ -1,0 +1,169 @@
+"""`seccomp-jail log stats|show` on a database written by the real sink."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from seccomp_jail.cli import log_cmd
+from seccomp_jail.log.db import DbSink
+from seccomp_jail.log.events import from_raw
+
+AT_FDCWD = 0xFFFFFFFFFFFFFF9C
+T0 = 1_700_000_000.0
+
+
+def _call(seq, pid, tid, nr, action="allow", origin="default", retval=0, rule=None, arg0=0):
+    return ("S", seq, T0 + seq, pid, tid, nr, (arg0, 0, 0, 0, 0, 0), None, action, origin,
+            retval, rule)
+
+
+# openat x3 (one aborted, one failing on its own), read x2, getpid faked, in two processes.
+RUN = [
+    ("T", 0, T0, "spawn", 10, 10, 1, "process"),
+    _call(1, 10, 10, 257, retval=3, arg0=AT_FDCWD),
+    _call(2, 10, 10, 257, "abort", "rule", -13, "r.toml:4", arg0=AT_FDCWD),
+    _call(3, 10, 10, 0, retval=5),
+    ("T", 4, T0 + 4, "spawn", 20, 20, 10, "process"),
+    _call(5, 20, 20, 257, retval=-2),
+    _call(6, 20, 20, 0, retval=0),
+    ("G", 7, T0 + 7, 20, 20, signal.SIGTERM),
+    _call(8, 20, 20, 39, "fake", "user", 42),
+    ("T", 9, T0 + 9, "exit", 20, 20, 10, signal.SIGTERM),
+    ("T", 10, T0 + 10, "exit", 10, 10, 1, 0),
+]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("log") / "run.sqlite")
+    sink = DbSink(path, ["demo"], T0)
+    for raw in RUN:
+        sink.handle(from_raw(raw))
+    sink.flush()
+    sink.close()
+    return path
+
+
+def log(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run `seccomp-jail log ARGV` through the parser log_cmd adds."""
+    parser = argparse.ArgumentParser(prog="seccomp-jail")
+    log_cmd.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["log", *argv])
+    status = args.func(args)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_stats_counts_per_syscall_and_action(db, capsys):
+    status, out, err = log(capsys, "stats", db)
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split() == ["calls", "errors", "allow", "abort", "fake", "syscall"]
+    table = [line.split() for line in lines if not line.startswith("-")][1:]
+    # Blank cells (zero) vanish in split(): compare by the non-blank numbers.
+    assert table == [["3", "2", "2", "1", "openat"],   # 3 calls, 2 errors, 2 allow, 1 abort
+                     ["2", "2", "read"],                # 2 calls, 2 allow
+                     ["1", "1", "getpid"],              # 1 call, 1 fake
+                     ["6", "2", "4", "1", "1", "total"]]
+    openat = next(line for line in lines if line.endswith(" openat"))
+    width = len(lines[0].split("calls")[0]) + len("calls")
+    assert openat[:width].strip() == "3"
+
+
+def test_stats_with_filter(db, capsys):
+    status, out, _ = log(capsys, "stats", db, "--pid", "20")
+    assert status == 0
+    assert out.splitlines()[-1].split() == ["3", "1", "2", "1", "total"]
+
+
+def test_show_prints_text_lines_in_order(db, capsys):
+    status, out, _ = log(capsys, "show", db)
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) == 9  # 6 calls, 1 signal, 2 exits; spawns print nothing
+    assert lines[0].startswith("[pid    10] openat(") and lines[0].endswith(" = 3")
+    assert lines[1].endswith("(abort by rule r.toml:4)")
+    assert lines[5:] == ["[pid    20] --- SIGTERM ---", lines[6],
+                         "[pid    20] +++ killed by SIGTERM +++", "[pid    10] +++ exited with 0 +++"]
+    assert lines[6].startswith("[pid    20] getpid(") and lines[6].endswith("= 42 (fake by user)")
+
+
+def test_show_filters(db, capsys):
+    _, out, _ = log(capsys, "show", db, "--pid", "20")
+    assert len(out.splitlines()) == 5 and all(line.startswith("[pid    20]") for line in out.splitlines())
+    _, out, _ = log(capsys, "show", db, "--syscall", "openat", "--syscall", "0")  # name or number
+    assert [line.split("]")[1].split("(")[0].strip() for line in out.splitlines()] == [
+        "openat", "openat", "read", "openat", "read"]
+    _, out, _ = log(capsys, "show", db, "--errors")
+    assert len(out.splitlines()) == 2 and "EACCES" in out and "ENOENT" in out
+    _, out, _ = log(capsys, "show", db, "--action", "fake", "--origin", "user")
+    assert len(out.splitlines()) == 1 and "getpid" in out
+    _, out, _ = log(capsys, "show", db, "--tid", "10", "--action", "kill")
+    assert out == ""
+
+
+def test_show_json_matches_the_sink_format(db, capsys):
+    status, out, _ = log(capsys, "show", db, "--json")
+    assert status == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["seq"] for line in lines] == list(range(len(RUN)))
+    first = next(line for line in lines if line["type"] == "syscall")
+    assert first["args"] == [AT_FDCWD, 0, 0, 0, 0, 0]  # unsigned again after the round trip
+    assert {"pid", "tid", "nr", "syscall", "args", "action", "origin", "retval"} <= first.keys()
+    exits = [line for line in lines if line.get("kind") == "exit"]
+    assert [(e["tid"], e["signal"], e["exit_code"]) for e in exits] == [(20, "SIGTERM", None),
+                                                                          (10, None, 0)]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.write_bytes(b"this is not sqlite at all" * 100), "not a seccomp-jail log"),
+    (lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)"), "not a seccomp-jail log"),
+    (lambda p: p.write_bytes(b""), "not a seccomp-jail log"),
+])
+def test_bad_database_is_one_line_and_status_2(tmp_path, capsys, make, message):
+    path = tmp_path / "bad.sqlite"
+    make(path)
+    for command in ("stats", "show"):
+        status, out, err = log(capsys, command, str(path))
+        assert status == 2 and out == ""
+        assert len(err.splitlines()) == 1 and message in err
+        assert err.startswith(f"seccomp-jail: log {command}: ")
+
+
+def test_newer_schema_is_refused(tmp_path, capsys):
+    path = tmp_path / "new.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    con.commit()
+    status, _, err = log(capsys, "stats", str(path))
+    assert status == 2 and "schema version 99" in err
+
+
+def test_unknown_syscall_suggests_a_name(db, capsys):
+    status, out, err = log(capsys, "show", db, "--syscall", "opneat")
+    assert status == 2 and out == ""
+    assert err.strip() == "seccomp-jail: log show: unknown syscall 'opneat' (did you mean 'openat'?)"
+
+
+def test_command_line_error_has_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "seccomp_jail", "log", "stats",
+                             str(tmp_path / "missing.sqlite")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"seccomp-jail: log stats: {tmp_path / 'missing.sqlite'}: no such file"
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit):
+        log(capsys, "show", "--help")
+    out = capsys.readouterr().out
+    for words in ("--syscall NAME", "--errors", "--json", "repeat an option", "by name (openat) or number"):
+        assert words in out

@@ -1,0 +1,247 @@
+"""The writer process end to end: raw tuples through a real pipe into every sink."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from seccomp_jail.log.db import args_from_db, args_to_db
+from seccomp_jail.log.framing import send_batch
+from seccomp_jail.log.writer import LogError, open_sinks, serve, start_writer
+
+AT_FDCWD = 0xFFFFFFFFFFFFFF9C
+FIXED_KEYS = {"pid", "tid", "nr", "syscall", "args", "action", "origin", "retval"}
+T0 = 1_700_000_000.0
+
+# A small run: process 100 starts, execs, opens twice (allowed, then aborted),
+# starts thread 101 and child process 200, gets SIGINT, and everything ends.
+RUN = [
+    ("T", 0, T0, "spawn", 100, 100, 1, "process"),
+    ("T", 1, T0 + 0.1, "exec", 100, 100, 1, "/usr/bin/demo"),
+    ("S", 2, T0 + 0.2, 100, 100, 257, (AT_FDCWD, 0x1000, 0, 0, 0, 0), None, "allow",
+     "default", 3, None),
+    # The tracer may send a record as a list it filled in place.
+    ["S", 3, T0 + 0.3, 100, 100, 257, (AT_FDCWD, 0x2000, 0x241, 0o644, 0, 0), None, "abort",
+     "rule", -13, "rules.toml:4"],
+    ("T", 4, T0 + 0.4, "spawn", 100, 101, 1, "thread"),
+    ("S", 5, T0 + 0.5, 100, 101, 39, (0,) * 6, None, "fake", "user", 7, None),
+    ("T", 6, T0 + 0.6, "spawn", 200, 200, 100, "process"),
+    ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT),
+    ("T", 8, T0 + 0.8, "exit", 100, 101, 1, 0),
+    ("S", 9, T0 + 0.9, 200, 200, 231, (0,) * 6, None, "allow", "default", None, None),
+    ("T", 10, T0 + 1.0, "exit", 200, 200, 100, 3 << 8),
+    ("T", 11, T0 + 1.1, "exit", 100, 100, 1, signal.SIGINT),
+]
+
+
+def _paths(tmp_path):
+    return str(tmp_path / "trace.txt"), str(tmp_path / "run.sqlite"), str(tmp_path / "run.jsonl")
+
+
+def _jsonl(path: str) -> list[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_every_sink_gets_every_record(tmp_path):
+    text, db, jsonl = _paths(tmp_path)
+    with start_writer(text, False, False, db, jsonl, command=["demo", "-x"]) as log:
+        log.send(RUN[:5])
+        log.send(RUN[5:])
+
+    lines = _jsonl(jsonl)
+    assert [line["seq"] for line in lines] == list(range(len(RUN)))
+    calls = [line for line in lines if line["type"] == "syscall"]
+    assert len(calls) == 4
+    for line in calls:
+        assert FIXED_KEYS <= line.keys()
+        assert len(line["args"]) == 6 and all(isinstance(a, int) for a in line["args"])
+    assert calls[0]["args"][0] == AT_FDCWD and calls[0]["syscall"] == "openat"
+    assert calls[1]["errno"] == "EACCES" and calls[1]["rule"] == "rules.toml:4"
+    assert calls[3]["syscall"] == "exit_group" and calls[3]["retval"] is None
+    exits = [line for line in lines if line["type"] == "task" and line["kind"] == "exit"]
+    assert [(e["exit_code"], e["signal"]) for e in exits] == [(0, None), (3, None), (None, "SIGINT")]
+    assert [line for line in lines if line["type"] == "signal"] == [
+        {"type": "signal", "seq": 7, "time": T0 + 0.7, "pid": 100, "tid": 100, "signo": 2,
+         "signal": "SIGINT"}]
+
+    with open(text) as f:
+        trace = f.read().splitlines()
+    assert len(trace) == 8  # 4 calls, 1 signal, 3 exits; spawn/exec print nothing
+    assert trace[0].startswith("[pid   100] openat(") and trace[0].endswith(") = 3")
+    assert trace[1].endswith("(abort by rule rules.toml:4)")
+    assert trace[2].startswith("[pid   101] getpid(") and trace[2].endswith("= 7 (fake by user)")
+    assert trace[3] == "[pid   100] --- SIGINT ---"
+    assert trace[4:] == ["[pid   101] +++ exited with 0 +++", trace[5],
+                         "[pid   200] +++ exited with 3 +++", "[pid   100] +++ killed by SIGINT +++"]
+    assert trace[5].startswith("[pid   200] exit_group(") and trace[5].endswith(" = ?")
+
+
+def test_database_rows_and_process_tree(tmp_path):
+    _, db, _ = _paths(tmp_path)
+    with start_writer(None, False, False, db, None, command=["demo", "-x"]) as log:
+        log.send(RUN)
+    con = sqlite3.connect(db)
+    meta = dict(con.execute("SELECT key, value FROM meta"))
+    assert meta["schema_version"] == "1" and json.loads(meta["command"]) == ["demo", "-x"]
+    assert "started" in meta and "ended" in meta
+
+    rows = con.execute("SELECT seq, syscall, arg0, arg1, arg2, arg3, arg4, arg5, action, origin,"
+                       " retval, errno, rule FROM syscalls ORDER BY seq").fetchall()
+    assert [row[0] for row in rows] == [2, 3, 5, 9]
+    # AT_FDCWD is stored as the signed -100 and converts back exactly.
+    assert rows[0][2] == -100
+    assert args_from_db(rows[0][2:8]) == (AT_FDCWD, 0x1000, 0, 0, 0, 0)
+    assert rows[1][8:] == ("abort", "rule", -13, "EACCES", "rules.toml:4")
+    assert rows[3][10] is None
+
+    tasks = con.execute("SELECT tid, pid, ppid, kind, exe, start_seq, exec_seq, end_seq,"
+                        " exit_status FROM tasks ORDER BY id").fetchall()
+    assert tasks == [
+        (100, 100, 1, "process", "/usr/bin/demo", 0, 1, 11, signal.SIGINT),
+        (101, 100, 1, "thread", "/usr/bin/demo", 4, None, 8, 0),
+        (200, 200, 100, "process", "/usr/bin/demo", 6, None, 10, 3 << 8),
+    ]
+    assert con.execute("SELECT seq, pid, tid, signo, signal FROM signals").fetchall() == [
+        (7, 100, 100, 2, "SIGINT")]
+    indexes = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"syscalls_pid", "syscalls_syscall"} <= indexes
+
+
+@pytest.mark.parametrize("value", [0, 1, 2**63 - 1, 2**63, AT_FDCWD, 2**64 - 1])
+def test_argument_sign_round_trip(value):
+    stored = args_to_db((value,) * 6)
+    assert all(-(2**63) <= s < 2**63 for s in stored)
+    assert args_from_db(stored) == (value,) * 6
+
+
+def test_reused_tid_gets_a_new_task_row(tmp_path):
+    _, db, _ = _paths(tmp_path)
+    with start_writer(None, False, False, db, None) as log:
+        log.send([("T", 0, T0, "spawn", 300, 300, 1, "process"),
+                  ("T", 1, T0, "exit", 300, 300, 1, 0),
+                  ("T", 2, T0, "spawn", 300, 300, 1, "process"),
+                  ("T", 3, T0, "exec", 400, 400, 1, "/bin/unseen")])  # never saw its spawn
+    rows = sqlite3.connect(db).execute(
+        "SELECT tid, kind, start_seq, end_seq, exe FROM tasks ORDER BY id").fetchall()
+    assert rows == [(300, "process", 0, 1, None), (300, "process", 2, None, None),
+                    (400, "process", None, None, "/bin/unseen")]
+
+
+def test_bad_records_are_reported_and_skipped(tmp_path, capfd):
+    _, _, jsonl = _paths(tmp_path)
+    with start_writer(None, False, False, None, jsonl) as log:
+        log.send([RUN[2], ("X", 1), ("S", 2, 0.0), ("T", 3, 0.0, "fly", 1, 1, 1, None)])
+        log.send("not a list")
+        log.send([RUN[3]])
+    assert [line["seq"] for line in _jsonl(jsonl)] == [2, 3]
+    err = capfd.readouterr().err
+    assert err.count("bad record skipped") == 3
+    assert "batch of type str skipped" in err
+
+
+def test_signals_do_not_stop_the_writer(tmp_path):
+    _, db, jsonl = _paths(tmp_path)
+    with start_writer(None, False, False, db, jsonl) as log:
+        log.send(RUN[:4])
+        for signo in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(log.pid, signo)
+        time.sleep(0.05)
+        os.kill(log.pid, 0)  # still alive
+        log.send(RUN[4:])
+    assert len(_jsonl(jsonl)) == len(RUN)
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM syscalls").fetchone() == (4,)
+
+
+def test_log_is_complete_when_the_tracer_is_killed(tmp_path):
+    """The tracer dies without closing the pipe: the writer sees EOF and finishes."""
+    _, db, jsonl = _paths(tmp_path)
+    tracer = os.fork()
+    if tracer == 0:
+        try:
+            log = start_writer(None, False, False, db, jsonl)
+            log.send(RUN)
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    assert os.waitpid(tracer, 0)[1] == signal.SIGKILL
+    deadline = time.monotonic() + 10
+    ended = None
+    while ended is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        try:
+            ended = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key='ended'").fetchone()
+        except sqlite3.Error:
+            pass
+    assert ended is not None, "the writer did not finish"
+    assert len(_jsonl(jsonl)) == len(RUN)
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM syscalls").fetchone() == (4,)
+
+
+def test_writer_holds_no_other_descriptor(tmp_path):
+    r, w = os.pipe()
+    try:
+        with start_writer(None, False, False, None, None):
+            os.close(w)
+            ready, _, _ = select.select([r], [], [], 5)
+            assert ready and os.read(r, 1) == b"", "the writer kept a pipe end open"
+    finally:
+        os.close(r)
+
+
+def test_unopenable_destination_is_one_error(tmp_path):
+    missing = str(tmp_path / "no" / "such" / "dir" / "run.sqlite")
+    with pytest.raises(LogError, match=r"cannot open log .*run\.sqlite: .*"):
+        start_writer(None, False, False, missing, None)
+    with pytest.raises(LogError, match="No such file or directory"):
+        open_sinks(None, False, False, None, str(tmp_path / "no" / "x.jsonl"))
+
+
+def test_text_to_stderr_with_colour(tmp_path, capfd):
+    with start_writer(None, True, True, None, None) as log:
+        log.send([RUN[3], RUN[-1]])
+    err = capfd.readouterr().err.splitlines()
+    assert err[0].startswith("\x1b[33m[pid   100] openat(") and err[0].endswith("\x1b[0m")
+    assert err[-1] == "[pid   100] +++ killed by SIGINT +++"
+
+
+def test_serve_in_a_thread_with_batches_bigger_than_the_pipe(tmp_path):
+    text, db, jsonl = _paths(tmp_path)
+    sinks = open_sinks(text, False, False, db, jsonl)
+    r, w = os.pipe()
+    writer = threading.Thread(target=serve, args=(r, sinks))
+    writer.start()
+    many = [("S", i, T0, 100, 100, 0, (i, 0, 0, 0, 0, 0), None, "allow", "default", 0, None)
+            for i in range(3000)]
+    send_batch(w, many)
+    send_batch(w, many[:10])
+    os.close(w)
+    writer.join(10)
+    os.close(r)
+    assert not writer.is_alive()
+    assert len(_jsonl(jsonl)) == 3010
+    with open(text) as f:
+        assert sum(1 for _ in f) == 3010
+    assert sqlite3.connect(db).execute("SELECT COUNT(*), MAX(arg0) FROM syscalls").fetchone() == (
+        3010, 2999)
+
+
+def test_database_is_readable_while_the_run_goes_on(tmp_path):
+    from seccomp_jail.log.query import Filters, events, open_db
+
+    _, db, _ = _paths(tmp_path)
+    with start_writer(None, False, False, db, None) as log:
+        log.send(RUN[:4])
+        deadline = time.monotonic() + 10
+        seen: list = []
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the schema exists once start_writer returns; rows come per batch
+            seen = [event.seq for event in events(open_db(db), Filters())]
+        assert seen == [0, 1, 2, 3]
+        log.send(RUN[4:])
