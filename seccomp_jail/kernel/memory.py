@@ -59,7 +59,7 @@ class TaskMemory:
         got = self._read_into(addr, size)
         if got <= 0:
             return None
-        return self._buf.raw[:got]
+        return self._buf[:got]
 
     def read_str(self, addr: int, limit: int = 4096) -> bytes | None:
         """Bytes up to (not including) the NUL, at most `limit`.
@@ -75,7 +75,7 @@ class TaskMemory:
             got = self._read_into(addr, chunk)
             if got <= 0:
                 return out if out else None
-            data = self._buf.raw[:got]
+            data = self._buf[:got]
             nul = data.find(b"\0")
             if nul >= 0:
                 return out + data[:nul]

@@ -22,11 +22,13 @@ import signal
 import time
 from collections.abc import Sequence
 
-from seccomp_jail.log.events import Sink, from_raw
+from typing import TYPE_CHECKING
+
 from seccomp_jail.log.framing import iter_batches, send_batch
-from seccomp_jail.log.jsonl import JsonlSink
-from seccomp_jail.log.text import TextSink
 from seccomp_jail.log.warn import report_suppressed, warn
+
+if TYPE_CHECKING:
+    from seccomp_jail.log.events import Sink
 
 # Signals a user sends to stop or suspend the jail; the writer outlives them to finish the log.
 _IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
@@ -45,6 +47,9 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
     (`sys.stderr.isatty()` for stderr, --color=always for a file);
     `command` is recorded in the database's meta table.
     """
+    # Imported here, in the writer process: the tracer only starts the writer.
+    from seccomp_jail.log.jsonl import JsonlSink
+    from seccomp_jail.log.text import TextSink
     started = time.time()
     openers = []
     if text_to_stderr:
@@ -90,6 +95,7 @@ def serve(read_fd: int, sinks: list[Sink]) -> None:
 
 
 def _dispatch(batch: list, sinks: list[Sink]) -> None:
+    from seccomp_jail.log.events import from_raw
     if not isinstance(batch, list):
         warn(f"batch of type {type(batch).__name__} skipped")
         return

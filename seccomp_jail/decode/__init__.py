@@ -1,0 +1,155 @@
+"""strace-style decoding of x86_64 syscall arguments and return values.
+
+Two halves, split by process: the tracer calls `capture_plan` /
+`exit_capture_plan` once per syscall name and runs the returned functions
+at every stop to copy the few bytes worth showing out of the tracee (raw,
+unparsed); the log writer calls `format_call` / `format_retval` on the
+record later. Everything here is pure: memory comes in through `MemReader`.
+
+What each syscall's arguments are is data (`signatures`), printed by one
+formatter per argument kind (`kinds`, `symbols`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from seccomp_jail.decode.constants import constant_names, lookup_constant
+from seccomp_jail.decode.kinds import KINDS, Kind
+from seccomp_jail.decode.memory import MemReader
+from seccomp_jail.decode.retval import errno_name, errno_of, format_error
+from seccomp_jail.decode.signatures import RESULTS, SIGNATURES, SWITCHES
+from seccomp_jail.decode.text import U64, hexnum, s64
+
+__all__ = [
+    "MemReader",
+    "capture_plan",
+    "constant_names",
+    "errno_name",
+    "exit_capture_plan",
+    "format_call",
+    "format_retval",
+    "lookup_constant",
+]
+
+NARGS = 6
+_MAX_RESULT = (1 << 63) - 1
+
+Captured = dict[int, object]
+EntryPlan = Callable[[tuple[int, ...], MemReader], Captured]
+ExitPlan = Callable[[tuple[int, ...], int, MemReader], Captured]
+
+
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    """The argument kinds of one syscall; with a switch, the kinds depend on the value of argument `selector`."""
+
+    kinds: tuple[Kind, ...]
+    selector: int = -1
+    mask: int = 0
+    variants: dict[int, tuple[Kind, ...]] | None = None
+
+    def kinds_for(self, args: tuple[int, ...]) -> tuple[Kind, ...]:
+        if self.variants is None:
+            return self.kinds
+        return self.variants.get(args[self.selector] & self.mask, self.kinds)
+
+
+def _kinds(text: str) -> tuple[Kind, ...]:
+    return tuple(KINDS[word] for word in text.split())
+
+
+@functools.cache
+def _signature(name: str) -> _Signature | None:
+    text = SIGNATURES.get(name)
+    if text is None:
+        return None
+    kinds = _kinds(text)
+    if name not in SWITCHES:
+        return _Signature(kinds)
+    mask, tails, default = SWITCHES[name]
+    variants = {}
+    for values, tail in tails.items():
+        for value in values.split():
+            number = lookup_constant(value)
+            if number is None:
+                raise ValueError(f"{name}: unknown constant {value} in SWITCHES")
+            variants[number & mask] = kinds + _kinds(tail)
+    return _Signature(kinds + _kinds(default), len(kinds) - 1, mask, variants)
+
+
+Steps = tuple[tuple[int, Callable], ...]
+
+
+def _steps(kinds: tuple[Kind, ...], when: str) -> Steps:
+    """(argument index, capture function) for the arguments captured at entry or at exit."""
+    return tuple((i, getattr(kind, when)) for i, kind in enumerate(kinds) if getattr(kind, when))
+
+
+def _choose_steps(name: str, when: str) -> Callable[[tuple[int, ...]], Steps] | None:
+    """A function of the arguments giving the captures to make; None when there is never any."""
+    sig = _signature(name)
+    if sig is None:
+        return None
+    default = _steps(sig.kinds, when)
+    by_value = {value: _steps(kinds, when) for value, kinds in (sig.variants or {}).items()}
+    if all(steps == default for steps in by_value.values()):
+        return (lambda args: default) if default else None
+    selector, mask = sig.selector, sig.mask
+    return lambda args: by_value.get(args[selector] & mask, default)
+
+
+def capture_plan(name: str) -> EntryPlan | None:
+    """What to copy out of the tracee at syscall entry: a function (args, mem) -> {arg index: captured}.
+
+    None when nothing is needed, which is the common case and the fast path.
+    The function does only the reads its syscall needs; call this once per
+    name and keep the result.
+    """
+    choose = _choose_steps(name, "enter")
+    if choose is None:
+        return None
+    return lambda args, mem: {i: capture(args, i, mem) for i, capture in choose(args)}
+
+
+def exit_capture_plan(name: str) -> ExitPlan | None:
+    """The same at syscall exit, given the return value: what read() put in its buffer, pipe()'s fds.
+
+    A failed syscall wrote nothing, so nothing is read then.
+    """
+    choose = _choose_steps(name, "exit")
+    if choose is None:
+        return None
+
+    def plan(args: tuple[int, ...], retval: int, mem: MemReader) -> Captured:
+        if not 0 <= retval <= _MAX_RESULT:
+            return {}
+        return {i: capture(args, i, retval, mem) for i, capture in choose(args)}
+    return plan
+
+
+def format_call(name: str, args: tuple[int, ...], captured: Captured | None) -> str:
+    """`openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC)`, without ` = result`.
+
+    `captured` is what the entry and exit plans returned, merged. A syscall
+    with no row in the table shows its six arguments in hexadecimal.
+    """
+    args = tuple(a & U64 for a in args) + (0,) * (NARGS - len(args))
+    sig = _signature(name)
+    if sig is None:
+        return f"{name}({', '.join(hexnum(a) for a in args[:NARGS])})"
+    cap = captured or {}
+    text = ", ".join(kind.fmt(args, i, cap) for i, kind in enumerate(sig.kinds_for(args)))
+    return f"{name}({text})"
+
+
+def format_retval(name: str, retval: int | None) -> str:
+    """`3`, `-1 ENOENT (No such file or directory)`, `0x7f12a000` for mmap, `?` when unknown."""
+    if retval is None:
+        return "?"
+    code = errno_of(retval)
+    if code is not None:
+        return format_error(code)
+    return RESULTS.get(name, str)(s64(retval))
