@@ -14,9 +14,12 @@ import threading
 from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.policy.compile import CompiledFilter
 from seccomp_jail.policy.model import Action, Rule, RuleSet, Source
+from seccomp_jail.session.match import Ancestry, Matcher, build_matcher
 from seccomp_jail.tracer import verdict as V
+from seccomp_jail.tracer.task import Task
 
-Index = dict[int, tuple[tuple[Rule, tuple], ...]]
+# nr -> ((rule, verdict, matcher or None), ...) in precedence order
+Index = dict[int, tuple[tuple[Rule, tuple, Matcher | None], ...]]
 
 
 class RuleNotChangeable(ValueError):
@@ -32,9 +35,21 @@ def verdict_for(action: Action, err: int, origin: str, source: str | None) -> tu
     return V.hold(origin, source)
 
 
+def rule_verdict(rule: Rule) -> tuple:
+    source = str(rule.source) if rule.source else None
+    if rule.returns is not None:
+        return V.fake(rule.returns, rule.origin, source)
+    if rule.replace_return is not None:
+        return V.tamper(rule.replace_return, rule.origin, source)
+    return verdict_for(rule.action, rule.errno, rule.origin, source)
+
+
 class RuleStore:
-    def __init__(self, ruleset: RuleSet, table: SyscallTable, compiled: CompiledFilter) -> None:
+    def __init__(self, ruleset: RuleSet, table: SyscallTable, compiled: CompiledFilter,
+                 ancestry: Ancestry = lambda pid: None) -> None:
         self._lock = threading.Lock()
+        self._ancestry = ancestry
+        self._hits: dict[int, int] = {}  # id(rule) -> matching calls so far, for `when`
         self._table = table
         self._traced = compiled.traced
         self.default = ruleset.default
@@ -46,9 +61,10 @@ class RuleStore:
     def _build(self) -> Index:
         index: dict[int, list] = {}
         for rule in self._rules:
-            verdict = verdict_for(rule.action, rule.errno, rule.origin, str(rule.source) if rule.source else None)
+            verdict = rule_verdict(rule)
             for nr in rule.syscalls:
-                index.setdefault(nr, []).append((rule, verdict))
+                matcher = build_matcher(rule, self._table.name(nr), self._ancestry)
+                index.setdefault(nr, []).append((rule, verdict, matcher))
         return {nr: tuple(entries) for nr, entries in index.items()}
 
     def rules(self) -> list[Rule]:
@@ -91,9 +107,14 @@ class RuleStore:
             self.index = self._build()
             return True
 
-    def lookup(self, nr: int, args: tuple[int, ...]) -> tuple:
-        """The verdict of the first rule matching (nr, args), else the default's."""
-        for rule, verdict in self.index.get(nr, ()):
-            if not rule.args or all(c.matches(args) for c in rule.args):
-                return verdict
+    def lookup(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
+        """The verdict of the first rule matching this call, else the default's."""
+        for rule, verdict, matcher in self.index.get(nr, ()):
+            if matcher is not None and not matcher(task, args):
+                continue
+            if rule.when is not None:
+                n = self._hits[id(rule)] = self._hits.get(id(rule), 0) + 1
+                if not rule.when.hit(n):
+                    continue
+            return verdict
         return self.default_verdict

@@ -76,7 +76,7 @@ class Session:
         self.table = native_table()
         self.ruleset = ruleset
         self.compiled = compile_rules(ruleset, self.table)
-        self.rules = RuleStore(ruleset, self.table, self.compiled)
+        self.rules = RuleStore(ruleset, self.table, self.compiled, self._ancestry)
         self.pending = PendingTable()
         self.tree: dict[int, TaskInfo] = {}
         self._tree_lock = threading.Lock()
@@ -145,6 +145,14 @@ class Session:
             logpipe.close()
         return exit_status(tracer.root_status)
 
+    def _ancestry(self, pid: int) -> tuple[int, str] | None:
+        """(parent pid, parent exe) of process `pid`, from the tree."""
+        info = self.tree.get(pid)
+        if info is None:
+            return None
+        parent = self.tree.get(info.ppid)
+        return (info.ppid, parent.exe) if parent else None
+
     def _signal_targets(self) -> list[int]:
         with self._tree_lock:
             root = self.tree.get(self.tracer.root_pid) if self.tracer else None
@@ -155,7 +163,7 @@ class Session:
     # ----- the tracer's questions (tracer thread) ------------------------------
 
     def on_syscall(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
-        verdict = self.rules.lookup(nr, args)
+        verdict = self.rules.lookup(task, nr, args)
         if verdict[0] != V.HOLD:
             return verdict
         timeout = self.options.notify_timeout
