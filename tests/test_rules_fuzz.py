@@ -86,6 +86,21 @@ FRAGMENTS = [
     "\x00",
     "9" * 4400,
     "\x7f",
+    "path",
+    '"/etc/**"',
+    '"/e/[ab"',
+    "addr",
+    '"10.0.0.0/8"',
+    "port",
+    "when",
+    '"3+3"',
+    '"2..1"',
+    "return",
+    "replace-return",
+    '"-ENOENT"',
+    "exe",
+    "comm",
+    "under",
 ]
 
 
@@ -134,6 +149,14 @@ KEYS = st.sampled_from(
         "comment",
         "args",
         "when",
+        "path",
+        "addr",
+        "port",
+        "exe",
+        "comm",
+        "under",
+        "return",
+        "replace-return",
         "default",
         "version",
         "rule",
@@ -154,7 +177,7 @@ def mostly(good, bad):
 
 
 # Rule tables that are valid but for the odd value, so fuzzing reaches every check.
-SYSCALL_OK = st.sampled_from(["mkdir", "read", "@mount", "%desc", "%net", 0, 39, 1023])
+SYSCALL_OK = st.sampled_from(["mkdir", "read", "openat", "connect", "@mount", "%desc", "%net", 0, 39, 1023])
 ERRNO_OK = st.sampled_from(["EACCES", "EPERM", "EWOULDBLOCK", 0, 13, 4095])
 ACTION_OK = st.sampled_from(["abort", "abort-forever", *ACTION_NAMES])  # errno needs abort
 CONDITION = st.builds(
@@ -166,6 +189,14 @@ CONDITION = st.builds(
         ["O_WRONLY", "O_WRONLY|O_CREAT", "AT_FDCWD", "-1", "0x10", "O_WRONY", "", "1|", "9" * 30]
     ),
 )
+GLOB = st.sampled_from(["/etc/**", "/a/*/b?", "/[!x]", "/[a", "/x**", "etc", "", "/\x00"])
+TEXTS = st.one_of(st.text(max_size=8), st.sampled_from(["make", "a" * 16, "/usr/bin/*", "x/y"]))
+ADDR = st.sampled_from(["10.0.0.0/8", "10.0.0.1/8", "::1", "::/0", "1.2.3.4", "nope", "1"])
+WHEN = st.one_of(
+    st.integers(-1, 5),
+    st.sampled_from(["3", "2..4", "3+3", "1+", "2..10+2", "0", "4..2", "1+0", "x", "9" * 40]),
+)
+RESULT = st.one_of(NUMBERS, st.sampled_from(["0", "-ENOENT", "AT_FDCWD", "-", "O_WRONLY|", "EPERM"]))
 MEANT_RULE = st.fixed_dictionaries(
     {
         "syscall": mostly(
@@ -177,6 +208,15 @@ MEANT_RULE = st.fixed_dictionaries(
         "errno": mostly(ERRNO_OK, SCALARS),
         "comment": mostly(st.text(max_size=5), SCALARS),
         "args": mostly(st.lists(CONDITION, max_size=3), VALUES),
+        "path": mostly(st.one_of(GLOB, st.lists(GLOB, max_size=3)), VALUES),
+        "addr": mostly(st.one_of(ADDR, st.lists(ADDR, max_size=3)), VALUES),
+        "port": mostly(st.one_of(st.integers(-1, 70000), st.lists(st.integers(0, 65536), max_size=3)), VALUES),
+        "exe": mostly(st.one_of(GLOB, st.lists(GLOB, max_size=2)), VALUES),
+        "comm": mostly(st.one_of(TEXTS, st.lists(TEXTS, max_size=2)), VALUES),
+        "under": mostly(st.one_of(TEXTS, GLOB, st.lists(TEXTS, max_size=2)), VALUES),
+        "when": mostly(WHEN, VALUES),
+        "return": mostly(RESULT, VALUES),
+        "replace-return": mostly(RESULT, VALUES),
     },
 )
 MEANT_TOP = st.fixed_dictionaries({}, optional={"default": mostly(ACTION_OK, SCALARS)})

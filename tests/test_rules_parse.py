@@ -285,9 +285,10 @@ ERRORS = [
         "r.toml:3: unknown rule key 'syscal' (did you mean 'syscall'?)",
     ),
     (
-        "future-rule-key",
+        "path-on-syscall-without-path",
         V + '[[rule]]\nsyscall = 0\naction = "allow"\npath = "/etc/**"\n',
-        "r.toml:5: rule key 'path' is not supported by this seccomp-jail yet",
+        "r.toml:5: 'path' needs syscalls with a path argument; read takes none "
+        "(give those syscalls a rule of their own)",
     ),
     ("missing-syscall", V + '[[rule]]\naction = "allow"\n', "r.toml:2: rule has no 'syscall'"),
     ("missing-action", V + "\n[[rule]]\nsyscall = 0\n", "r.toml:3: rule has no 'action'"),

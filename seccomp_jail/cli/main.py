@@ -19,6 +19,8 @@ its descendants is judged by rules, logged, and can be denied or faked.
   seccomp-jail run --rules rules.toml -- mkdir test
   seccomp-jail run --rules r.toml --db run.sqlite --jsonl run.jsonl -o trace.txt -- make -j2
   seccomp-jail log stats run.sqlite           # like strace -c
+  seccomp-jail rules show rules.toml          # what goes to the kernel, what to the tracer
+  seccomp-jail learn -o app.toml -- ./app     # write the tightest rules that let ./app run
 """
 
 
@@ -28,10 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"seccomp-jail {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from seccomp_jail.cli import log_cmd, run_cmd
+    from seccomp_jail.cli import learn_cmd, log_cmd, rules_cmd, run_cmd
 
     run_cmd.add_parser(sub)
     log_cmd.add_parser(sub)
+    rules_cmd.add_parser(sub)
+    learn_cmd.add_parser(sub)
     return parser
 
 

@@ -7,10 +7,23 @@ without a compiler; the hot calls bind their argtypes once here.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
-libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+def load_library(soname: str, name: str) -> ctypes.CDLL:
+    """Load by soname; ctypes.util.find_library runs ldconfig, costing start-up time."""
+    try:
+        return ctypes.CDLL(soname, use_errno=True)
+    except OSError:
+        from ctypes import util
+
+        found = util.find_library(name)
+        if not found:
+            raise
+        return ctypes.CDLL(found, use_errno=True)
+
+
+libc = load_library("libc.so.6", "c")
 
 # long syscall(long nr, ...): used for seccomp(2) and prctl-less raw calls.
 _syscall = libc.syscall

@@ -8,13 +8,13 @@ unmaintained since 2021. We need a dozen functions, so we bind them here.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from dataclasses import dataclass
 
-_lib_name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+from seccomp_jail.kernel.libc import load_library
+
 try:
-    _lib = ctypes.CDLL(_lib_name, use_errno=True)
+    _lib = load_library("libseccomp.so.2", "seccomp")
 except OSError as exc:  # pragma: no cover - depends on the host
     raise ImportError(
         "libseccomp is not installed (Debian/deepin: apt install libseccomp2)"
@@ -93,7 +93,7 @@ _resolve_name_arch = _bind("seccomp_syscall_resolve_name_arch", ctypes.c_int, [c
 _resolve_num_arch = _bind("seccomp_syscall_resolve_num_arch", ctypes.c_void_p, [ctypes.c_uint32, ctypes.c_int])
 _arch_native = _bind("seccomp_arch_native", ctypes.c_uint32, [])
 
-_free = ctypes.CDLL(None).free
+_free = ctypes.CDLL(None).free  # the process's own malloc, which libseccomp used
 _free.argtypes = [ctypes.c_void_p]
 _free.restype = None
 

@@ -10,13 +10,28 @@ The format, version 1:
     syscall = ["open", "@mount"]   # names, numbers 0..1023, groups; or one of them
     action = "abort"               # allow-forever abort-forever allow abort notify
     errno = "EACCES"               # abort / abort-forever only; EPERM when absent
-    args = ["arg2 & O_ACCMODE == O_WRONLY", "arg0 != AT_FDCWD"]  # all must hold
+    args = ["arg2 & O_ACCMODE == O_WRONLY", "arg0 > 2"]  # all must hold
     comment = "why this rule"      # optional, shown by `rules show`
+
+Keys only the tracer can check (not on `-forever` rules, see docs/rules.md):
+
+    path = ["/etc/**", "/tmp/*.log"]   # globs on the absolute path argument(s)
+    addr = ["10.0.0.0/8", "::1"]       # networks of the sockaddr argument
+    port = [53, 443]                   # ports of the sockaddr argument
+    exe = "/usr/bin/curl"              # executable glob(s) of the calling task
+    comm = "make"                      # command name(s) of the calling task
+    under = ["make", "/usr/bin/ssh"]   # ...of the task or any of its ancestors
+    when = "3+3"                       # strace's first[..last][+[step]]: calls taken
+    return = 0                         # action abort: skip the syscall, return this
+    replace-return = 0                 # action allow: run it, then return this
 
 An argument condition is `argN OP VALUE` (OP one of == != < <= > >=) or
 `argN & MASK == VALUE`, N from 0 to 5; values are integers (0x1f, 0o17,
 -100) or the constants the log prints, ORed (`O_WRONLY|O_CREAT`, `AF_INET`,
 `SIGKILL`). Like the kernel, it compares unsigned 64-bit values.
+
+A glob's `*` and `?` stay within one path component, `**` (a whole
+component) spans any number of them, `[...]` is a character class.
 
 `default` may be left out: it is then `allow` (every syscall traced and
 logged, like running without a rule file). The first rule naming a syscall
@@ -28,14 +43,31 @@ from __future__ import annotations
 
 import errno as _errno
 import functools
+import ipaddress
 import re
 import tomllib
 from typing import Any
 
 from seccomp_jail.arch.syscalls import native_table
-from seccomp_jail.policy.errors import KeyLines, KeyPath, RuleError, did_you_mean, shown, type_name
+from seccomp_jail.policy.errors import (
+    KeyLines,
+    KeyPath,
+    RuleError,
+    did_you_mean,
+    shown,
+    type_name,
+)
 from seccomp_jail.policy.groups import expand_group, group_names, is_group_name
-from seccomp_jail.policy.model import ACTION_NAMES, Action, ArgCondition, Rule, RuleSet, Source
+from seccomp_jail.policy.model import (
+    ACTION_NAMES,
+    Action,
+    ArgCondition,
+    Rule,
+    RuleSet,
+    Scope,
+    Source,
+    When,
+)
 
 VERSION = 1
 VERSION_HINT = f"this seccomp-jail reads rule files of version {VERSION}"
@@ -43,11 +75,10 @@ MAX_SYSCALL_NR = 1023  # numbers above every table, for syscalls newer than it
 MAX_ERRNO = 4095  # the kernel treats -1..-4095 as errors
 
 TOP_KEYS = ("version", "default", "errno", "rule")
-RULE_KEYS = ("syscall", "action", "errno", "args", "comment")
-# Keys of the richer rule language to come (path conditions, scopes, faked
-# return values, counters): recognised so that a file using them gets
-# "not supported yet" instead of "unknown key".
-FUTURE_RULE_KEYS = ("path", "scope", "return", "when")
+# Keys only the tracer can evaluate: conditions read from the task's memory
+# or state, per-rule counters and made-up results.
+TRACER_KEYS = ("path", "addr", "port", "exe", "comm", "under", "when", "return", "replace-return")
+RULE_KEYS = ("syscall", "action", "errno", "args", "comment") + TRACER_KEYS
 
 # errno names, aliases included (errno.errorcode keeps one name per number).
 ERRNO_NAMES = {n: getattr(_errno, n) for n in dir(_errno) if re.fullmatch(r"E[A-Z0-9]+", n)}
@@ -62,12 +93,32 @@ _CONDITION = re.compile(
 )
 CONDITION_FORM = "write 'argN OP VALUE' or 'argN & MASK == VALUE', OP one of == != < <= > >="
 
+MAX_COUNT = (1 << 31) - 1  # `when` counts; far beyond any real run
+_WHEN = re.compile(r"(?P<first>\d{1,12})(?:\.\.(?P<last>\d{1,12}))?(?:(?P<plus>\+)(?P<step>\d{1,12})?)?")
+WHEN_FORM = "write N, 'FIRST..LAST', 'FIRST+STEP' or 'FIRST..LAST+STEP', counting from 1"
+TASK_COMM_LEN = 16  # the kernel keeps 15 bytes of a command name
+S64 = 1 << 63
+
 
 def load_rules(path: str) -> RuleSet:
-    """Read and check the rule file at `path`; raises RuleError."""
+    """Read and check the rule file at `path`, or a preset's; raises RuleError.
+
+    A bare name that is no file (`no-network`) is a preset shipped with the
+    package (seccomp_jail/presets): `run --rules no-network` just works, and
+    a file of that name in the current directory still comes first.
+    """
     try:
         with open(path, "rb") as f:
             data = f.read()
+    except FileNotFoundError:
+        if "/" in path:
+            raise RuleError(path, None, "cannot read rule file: No such file or directory") from None
+        from seccomp_jail.policy.presets import UnknownPreset, preset_path
+
+        try:
+            return load_rules(str(preset_path(path)))
+        except UnknownPreset as exc:
+            raise RuleError(path, None, "no such rule file or preset", exc.hint) from None
     except OSError as exc:
         raise RuleError(path, None, f"cannot read rule file: {exc.strerror or exc}") from None
     try:
@@ -179,6 +230,16 @@ class _Checker:
                 path + ("comment",), f"'comment' must be a string, not {type_name(comment)}"
             )
         syscalls, written = self._syscalls(path + ("syscall",), rule["syscall"])
+        self._tracer_only(path, rule, action)
+        returns = self._result(path, rule, "return", action, Action.ABORT)
+        replace_return = self._result(path, rule, "replace-return", action, Action.ALLOW)
+        if returns is not None and "errno" in rule:
+            raise self.error(
+                path + ("errno",),
+                "'errno' and 'return' both set the result",
+                "keep one: errno = E makes the syscall return -E",
+            )
+        names = [self.table.name(nr) for nr in syscalls]
         return Rule(
             syscalls=syscalls,
             action=action,
@@ -187,6 +248,13 @@ class _Checker:
             source=Source(self.file, self.lines.line(path)),
             comment=comment,
             written=written,
+            path=self._paths(path, rule, names),
+            addr=self._networks(path, rule, names),
+            port=self._ports(path, rule, names),
+            scope=self._scope(path, rule),
+            when=self._when(path + ("when",), rule.get("when")),
+            returns=returns,
+            replace_return=replace_return,
         )
 
     def _known_keys(
@@ -201,10 +269,6 @@ class _Checker:
             where = path + (key,)
             if key in allowed:
                 continue
-            if path and key in FUTURE_RULE_KEYS:
-                raise self.error(
-                    where, f"rule key '{key}' is not supported by this seccomp-jail yet"
-                )
             if key in elsewhere:
                 hint = (
                     "put it above the first [[rule]]" if path else "put it below a [[rule]] header"
@@ -218,7 +282,7 @@ class _Checker:
             raise self.error(
                 where,
                 f"unknown {kind} {shown(key)}",
-                did_you_mean(key, allowed + (FUTURE_RULE_KEYS if path else ())),
+                did_you_mean(key, allowed),
             )
 
     def _action(self, path: KeyPath, value: Any) -> Action:
@@ -344,7 +408,7 @@ class _Checker:
             raise self.error(path, f"{shown(text)} can never hold", "VALUE has bits outside MASK")
         return ArgCondition(arg, "&", value, mask)
 
-    def _constant(self, path: KeyPath, text: str) -> int:
+    def _constant(self, path: KeyPath, text: str, context: str = "in a condition") -> int:
         """An integer or ORed constants, as the unsigned 64-bit word the kernel compares."""
         # Imported here: the decoders' tables take tens of milliseconds to
         # load, and only rule files with conditions need them.
@@ -358,7 +422,7 @@ class _Checker:
                 number = 1 << 64
             if number is None:
                 hint = did_you_mean(term, constant_names()) or "an integer or a constant"
-                raise self.error(path, f"unknown value {shown(term)} in a condition", hint)
+                raise self.error(path, f"unknown value {shown(term)} {context}", hint)
             value |= number
         if not -(1 << 63) <= value <= U64:
             raise self.error(path, f"value {shown(text)} does not fit in 64 bits")
@@ -377,6 +441,240 @@ class _Checker:
                     raise self.error(
                         path, f"{name} has no argument arg{c.arg}", f"{name} takes {takes}"
                     )
+
+    # -- tracer-only keys --------------------------------------------------
+
+    def _tracer_only(self, path: KeyPath, rule: dict[str, Any], action: Action) -> None:
+        """Refuse tracer-only keys on a `-forever` rule: the kernel decides those alone."""
+        if not action.forever:
+            return
+        for key in rule:
+            if key in TRACER_KEYS:
+                changeable = action.value.removesuffix("-forever")
+                raise self.error(
+                    path + (key,),
+                    f"'{key}' needs the tracer: use '{changeable}' instead of '{action.value}'",
+                    "-forever rules are decided in the kernel filter, which cannot check it",
+                )
+
+    def _result(
+        self, path: KeyPath, rule: dict[str, Any], key: str, action: Action, wanted: Action
+    ) -> int | None:
+        """`return` / `replace-return`: a made-up result, with the one action it fits."""
+        if key not in rule:
+            return None
+        where = path + (key,)
+        if action is not wanted:
+            what = (
+                "skips the syscall and returns the value"
+                if wanted is Action.ABORT
+                else "lets the syscall run, then replaces its result"
+            )
+            raise self.error(
+                where,
+                f"'{key}' only goes with action '{wanted.value}', not '{action.value}'",
+                f"with '{wanted.value}' it {what}",
+            )
+        value = rule[key]
+        if isinstance(value, str):
+            return self._return_constant(where, value)
+        if type(value) is not int:
+            raise self.error(
+                where, f"'{key}' must be an integer or a constant name, not {type_name(value)}"
+            )
+        if not -S64 <= value < 2 * S64:
+            raise self.error(where, f"'{key}' {shown(value)} does not fit in 64 bits")
+        return value - 2 * S64 if value >= S64 else value
+
+    def _return_constant(self, where: KeyPath, text: str) -> int:
+        """A constant as a return value; `-ENOENT` negates one (a raw error return)."""
+        term = text.strip()
+        sign = -1 if term.startswith("-") else 1
+        name = term[1:].strip() if sign < 0 else term
+        value = ERRNO_NAMES.get(name)
+        if value is None and name:
+            value = self._constant(where, name, f"in '{where[-1]}'")
+            value = value - 2 * S64 if value >= S64 else value
+        if value is None:
+            raise self.error(where, f"unknown value {shown(text)}", "an integer or a constant")
+        return sign * value
+
+    def _strings(self, where: KeyPath, value: Any, what: str) -> tuple[str, ...]:
+        """A string or a non-empty list of non-empty strings."""
+        key = where[-1]
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise self.error(
+                where, f"'{key}' must be a string or a list of strings, not {type_name(value)}"
+            )
+        if not items:
+            raise self.error(where, f"'{key}' is an empty list", f"give at least one {what}")
+        if "" in items:
+            raise self.error(where, f"'{key}' has an empty string", f"give a {what}")
+        return tuple(items)
+
+    def _needs_argument(self, where: KeyPath, names: list[str], kind: str) -> None:
+        """Refuse a pointer condition on syscalls that take no argument of `kind`."""
+        from seccomp_jail.policy import (
+            argspec,  # loads the decoders' tables, see _constant
+        )
+
+        has_one = argspec.path_args if kind == "path" else argspec.sockaddr_args
+        what = "a path argument" if kind == "path" else "a socket address argument"
+        lacking = [name for name in names if not has_one(name)]
+        if not lacking:
+            return
+        listed = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
+        raise self.error(
+            where,
+            f"'{where[-1]}' needs syscalls with {what}; {listed} "
+            f"{'takes' if len(lacking) == 1 else 'take'} none",
+            "give those syscalls a rule of their own",
+        )
+
+    def _paths(self, path: KeyPath, rule: dict[str, Any], names: list[str]) -> tuple[str, ...]:
+        if "path" not in rule:
+            return ()
+        where = path + ("path",)
+        globs = self._strings(where, rule["path"], "glob like \"/etc/**\"")
+        for glob in globs:
+            self._glob(where, glob, 'write "/etc/**" or "/**/*.conf"')
+        self._needs_argument(where, names, "path")
+        return globs
+
+    def _glob(self, where: KeyPath, glob: str, example: str) -> None:
+        """Check a glob on absolute paths: `*` `?` `[...]` within a component, `**` across."""
+        if not glob.startswith("/"):
+            raise self.error(
+                where,
+                f"{shown(glob)} is not an absolute path glob",
+                f"relative paths are resolved before matching; {example}",
+            )
+        if "\0" in glob:
+            raise self.error(where, f"{shown(glob)} contains a NUL character")
+        for part in glob.split("/"):
+            if "**" in part and part != "**":
+                raise self.error(
+                    where,
+                    f"'**' must be a whole path component in {shown(glob)}",
+                    "write '/a/**/b' for any depth, '*' within one component",
+                )
+            i = part.find("[")
+            while i >= 0:
+                # A class: `[!...]` negates, a `]` right after the opening is literal.
+                start = i + 1 + (part[i + 1 : i + 2] in ("!", "^"))
+                end = part.find("]", start + 1)
+                if end < 0:
+                    raise self.error(
+                        where,
+                        f"unclosed '[' in {shown(glob)}",
+                        "close the character class with ']' within one path component",
+                    )
+                i = part.find("[", end + 1)
+
+    def _networks(self, path: KeyPath, rule: dict[str, Any], names: list[str]) -> tuple[str, ...]:
+        """`addr`: networks, normalised ("10.0.0.1" -> "10.0.0.1/32")."""
+        if "addr" not in rule:
+            return ()
+        where = path + ("addr",)
+        networks = []
+        for text in self._strings(where, rule["addr"], 'address or network like "10.0.0.0/8"'):
+            try:
+                networks.append(str(ipaddress.ip_network(text.strip())))
+            except ValueError:
+                try:
+                    loose = ipaddress.ip_network(text.strip(), strict=False)
+                except ValueError:
+                    raise self.error(
+                        where,
+                        f"{shown(text)} is not an IP address or network",
+                        'write "192.0.2.7", "10.0.0.0/8" or "2001:db8::/32"',
+                    ) from None
+                raise self.error(
+                    where,
+                    f"{shown(text)} has bits set outside its prefix",
+                    f"did you mean {str(loose)!r}?",
+                ) from None
+        self._needs_argument(where, names, "sockaddr")
+        return tuple(networks)
+
+    def _ports(self, path: KeyPath, rule: dict[str, Any], names: list[str]) -> tuple[int, ...]:
+        if "port" not in rule:
+            return ()
+        where = path + ("port",)
+        value = rule["port"]
+        ports = value if isinstance(value, list) else [value]
+        if not ports or not all(type(p) is int for p in ports):
+            raise self.error(
+                where, "'port' must be a port number or a non-empty list of them", "0 to 65535"
+            )
+        for port in ports:
+            if not 0 <= port <= 65535:
+                raise self.error(where, f"port {shown(port)} is out of range", "0 to 65535")
+        self._needs_argument(where, names, "sockaddr")
+        return tuple(ports)
+
+    def _scope(self, path: KeyPath, rule: dict[str, Any]) -> Scope | None:
+        """`exe`, `comm`, `under`: which tasks the rule applies to."""
+        fields: dict[str, tuple[str, ...]] = {}
+        for key in ("exe", "comm", "under"):
+            if key not in rule:
+                continue
+            where = path + (key,)
+            items = self._strings(where, rule[key], "executable glob or command name")
+            for item in items:
+                if key == "exe" or (key == "under" and "/" in item):
+                    self._glob(where, item, 'write "/usr/bin/curl" or "/**/curl"')
+                else:
+                    self._comm(where, item)
+            fields[key] = items
+        return Scope(**fields) if fields else None
+
+    def _comm(self, where: KeyPath, name: str) -> None:
+        if "/" in name:
+            raise self.error(
+                where,
+                f"command name {shown(name)} has a '/'",
+                "use 'exe' for executable paths",
+            )
+        if len(name.encode()) >= TASK_COMM_LEN:
+            raise self.error(
+                where,
+                f"command name {shown(name)} is longer than {TASK_COMM_LEN - 1} bytes",
+                f"the kernel keeps the first {TASK_COMM_LEN - 1}: write "
+                f"{name.encode()[: TASK_COMM_LEN - 1].decode(errors='ignore')!r}",
+            )
+
+    def _when(self, where: KeyPath, value: Any) -> When | None:
+        """strace's `first[..last][+[step]]`, or an integer N for the Nth call only."""
+        if value is None:
+            return None
+        if type(value) is int:
+            if not 1 <= value <= MAX_COUNT:
+                raise self.error(
+                    where, f"'when' {shown(value)} is out of range", f"1 to {MAX_COUNT}"
+                )
+            return When(first=value)
+        if not isinstance(value, str):
+            raise self.error(
+                where, f"'when' must be a string or an integer, not {type_name(value)}", WHEN_FORM
+            )
+        m = _WHEN.fullmatch(value.strip())
+        if not m:
+            raise self.error(where, f"cannot read 'when' {shown(value)}", WHEN_FORM)
+        first = int(m["first"])
+        last = int(m["last"]) if m["last"] else None
+        step = int(m["step"]) if m["step"] else (1 if m["plus"] else 0)
+        for number in (first, last, step if m["step"] else None):
+            if number is not None and not 1 <= number <= MAX_COUNT:
+                raise self.error(
+                    where, f"{number} in 'when' {shown(value)} is out of range", f"1 to {MAX_COUNT}"
+                )
+        if last is not None and last < first:
+            raise self.error(
+                where, f"'when' {shown(value)} ends before it starts", "FIRST..LAST with LAST >= FIRST"
+            )
+        return When(first, last, step)
 
 
 @functools.cache

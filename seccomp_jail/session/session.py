@@ -163,7 +163,8 @@ class Session:
     # ----- the tracer's questions (tracer thread) ------------------------------
 
     def on_syscall(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
-        verdict = self.rules.lookup(task, nr, args)
+        rules = self.rules
+        verdict = rules.lookup(task, nr, args) if nr in rules.index else rules.default_verdict
         if verdict[0] != V.HOLD:
             return verdict
         timeout = self.options.notify_timeout

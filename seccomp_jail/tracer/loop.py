@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import errno
 import os
 import signal
 import struct
@@ -42,12 +43,13 @@ STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
 CLONE_UNTRACED = 0x00800000
-CLONE_FAMILY = ("clone", "clone3", "fork", "vfork")
+CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
 
 _U64 = struct.Struct("<Q")
+_INFO_EXIT = struct.Struct("<B23xq")  # op, then rval at offset 24 of ptrace_syscall_info
 
 
 class Policy(Protocol):
@@ -189,12 +191,8 @@ class Tracer:
 
     # ----- syscall entry -------------------------------------------------------
 
-    def _read_entry(self, tid: int) -> tuple[int, tuple[int, ...]] | None:
-        if self._get_info:
-            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
-                return None
-            f = ptrace.INFO_SECCOMP_FMT.unpack_from(self._info)
-            return self.arch.effective_nr(f[6]), f[7:13]
+    def _read_regs(self, tid: int) -> tuple[int, tuple[int, ...]] | None:
+        """Number and arguments from the registers, where GET_SYSCALL_INFO is missing."""
         if ptrace.raw(ptrace.GETREGS, tid, 0, self._regs_addr) == -1:
             return None
         regs = self._regs.raw
@@ -211,29 +209,50 @@ class Tracer:
         task = self.tasks.get(tid) or self._new_task(tid)
         if not self._probed:
             self._probe(tid)
-        entry = self._read_entry(tid)
-        if entry is None:
-            return  # died under us; waitpid will tell
-        nr, args = entry
+        if self._get_info:
+            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
+                return  # died under us; waitpid will tell
+            f = ptrace.INFO_SECCOMP_FMT.unpack_from(self._info)
+            nr = f[6]
+            if nr > 0x7FFFFFFF:
+                nr = self.arch.effective_nr(nr)
+            args = f[7:13]
+        else:
+            entry = self._read_regs(tid)
+            if entry is None:
+                return
+            nr, args = entry
         names = self.names
         name = names[nr] if 0 <= nr < len(names) else None
         plan = self._plans.get(nr, 0)
         if plan == 0:
             plan = self._plans[nr] = decode.capture_plan(name) if name else None
         captured = plan(args, task.mem) if plan else None
-        self._seq += 1
-        record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
-        if name in CLONE_FAMILY:
-            if name == "clone3" and not self._clone3_allowed(task, args):
-                record[R_ACTION:R_ORIGIN + 1] = ["abort", "jail"]
-                self._skip(tid, -1)  # EPERM
-                record[R_RETVAL] = -1
-                self.emit(record)
-                return
-            task.clone_check = True
-            task.last_child = 0
+        if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
+            return
         verdict = self.policy.on_syscall(task, nr, args)
+        self._seq += 1
+        if verdict[0] == V.ALLOW:
+            # Resume first: the bookkeeping below overlaps the syscall.
+            now = time.time()
+            ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
+            task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
+                           verdict[2], verdict[3], None, verdict[4]]
+            return
+        record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
         self._apply(task, record, verdict)
+
+    def _clone_entry(self, task: Task, name: str, nr: int, args: tuple[int, ...]) -> bool:
+        """Arm the exit check of a clone-family call; False when clone3 was refused here."""
+        if name == "clone3" and not self._clone3_allowed(task, args):
+            self._seq += 1
+            self._skip(task.tid, -errno.EPERM)
+            self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, None,
+                       "abort", "jail", -errno.EPERM, "CLONE_UNTRACED"])
+            return False
+        task.clone_check = True
+        task.last_child = 0
+        return True
 
     def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
         """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.
@@ -331,8 +350,8 @@ class Tracer:
         if self._get_info:
             if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
                 return None
-            f = ptrace.INFO_EXIT_FMT.unpack_from(self._info)
-            return f[6] if f[0] == ptrace.INFO_EXIT else None
+            op, rval = _INFO_EXIT.unpack_from(self._info)
+            return rval if op == ptrace.INFO_EXIT else None
         try:
             value = ptrace.peekuser(tid, self.arch.RAX)
         except (ptrace.TaskGone, OSError):
@@ -341,32 +360,30 @@ class Tracer:
 
     def _on_syscall_exit(self, tid: int) -> None:
         task = self.tasks.get(tid)
-        if task is None:
+        record = task.record if task is not None else None
+        if record is None:  # a syscall stop we did not ask for
             ptrace.raw(ptrace.CONT, tid, 0, 0)
             return
-        record = task.record
-        if record is not None:
-            task.record = None
-            retval = self._read_retval(tid)
-            if task.tamper is not None:
-                self._set_retval(tid, task.tamper)
-                task.tamper = None
-            record[R_RETVAL] = retval
-            nr = record[R_NR]
-            plan = self._exit_plans.get(nr, 0)
-            if plan == 0:
-                name = self.names[nr] if 0 <= nr < len(self.names) else None
-                plan = self._exit_plans[nr] = decode.exit_capture_plan(name) if name else None
-            if plan and retval is not None:
-                extra = plan(record[R_ARGS], retval, task.mem)
-                if extra:
-                    record[R_CAPTURED] = {**(record[R_CAPTURED] or {}), **extra}
-            self.emit(record)
-            if task.clone_check:
-                task.clone_check = False
-                if retval is not None and retval > 0 and retval != task.last_child:
-                    self._untraced_child(task, retval)
-        ptrace.raw(ptrace.CONT, tid, 0, 0)
+        task.record = None
+        retval = self._read_retval(tid)
+        if task.tamper is not None:
+            self._set_retval(tid, task.tamper)
+            task.tamper = None
+        nr = record[R_NR]
+        plan = self._exit_plans.get(nr, 0)
+        if plan == 0:
+            name = self.names[nr] if 0 <= nr < len(self.names) else None
+            plan = self._exit_plans[nr] = decode.exit_capture_plan(name) if name else None
+        extra = plan(record[R_ARGS], retval, task.mem) if plan and retval is not None else None
+        ptrace.raw(ptrace.CONT, tid, 0, 0)  # resume before the bookkeeping
+        record[R_RETVAL] = retval
+        if extra:
+            record[R_CAPTURED] = {**(record[R_CAPTURED] or {}), **extra}
+        self.emit(record)
+        if task.clone_check:
+            task.clone_check = False
+            if retval is not None and retval > 0 and retval != task.last_child:
+                self._untraced_child(task, retval)
 
     def _set_retval(self, tid: int, value: int) -> None:
         ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)

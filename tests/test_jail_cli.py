@@ -1,0 +1,105 @@
+"""`seccomp-jail run` as a command: finding the program, passing on its exit
+status, rejecting bad rule files before anything runs, and the text log."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from conftest import jail_command, jail_env, rules_toml, run_process
+
+
+@pytest.mark.parametrize("mode, status", [("exit42", 42), ("segv", 139), ("kill9", 137),
+                                          ("abort", 134)])
+def test_exit_status_passed_on(jail_both, native, targets, mode, status):
+    assert native([targets["exitstatus"], mode]).returncode == status
+    run = jail_both([targets["exitstatus"], mode])
+    assert run.status == status, run.proc.stderr
+    exits = [r for r in run.tasks("exit") if r["tid"] == r["pid"]]
+    assert exits, run.records[-5:]
+
+
+def test_program_found_on_path(jail, workdir):
+    run = jail(["mkdir", "-p", "a/b"])
+    assert run.status == 0
+    assert (workdir / "a" / "b").is_dir()
+    assert run.syscalls("execve")[0]["retval"] == 0
+
+
+def test_relative_and_absolute_program(jail, workdir, targets):
+    shutil.copy(targets["mkdir"], workdir / "prog")
+    assert jail(["./prog", "rel"]).stdout == "mkdir rel = 0 OK\n"
+    assert jail([str(workdir / "prog"), "abs"]).stdout == "mkdir abs = 0 OK\n"
+    (workdir / "sub").mkdir()
+    assert jail(["../prog", "up"], cwd=workdir / "sub").stdout == "mkdir up = 0 OK\n"
+    assert (workdir / "sub" / "up").is_dir()
+
+
+def test_arguments_after_double_dash_belong_to_the_program(jail, workdir):
+    run = jail(["mkdir", "-v", "--", "-q"])
+    assert run.status == 0
+    assert (workdir / "-q").is_dir()
+
+
+@pytest.mark.parametrize("program", ["no-such-program-xyz", "./missing", "/nonexistent/prog"])
+def test_unknown_program(jail, workdir, program):
+    run = jail([program])
+    assert run.status == 127
+    assert len(run.proc.stderr.strip().splitlines()) == 1, run.proc.stderr
+    assert program.rsplit("/", 1)[-1] in run.proc.stderr
+
+
+BAD_RULES = {
+    # name: (file text, line of the error, words the message must contain)
+    "unknown-syscall": (rules_toml("allow-forever", {"syscall": "mkdri", "action": "abort"}),
+                        5, ["mkdri", "mkdir"]),
+    "unknown-action": (rules_toml("allow-forever", {"syscall": "mkdir", "action": "deny"}),
+                       6, ["deny"]),
+    "unknown-default": ('version = 1\ndefault = "alow"\n', 2, ["alow", "allow"]),
+    "wrong-type": (rules_toml("allow-forever", {"syscall": 3.5, "action": "abort"}), 5, []),
+    "unknown-errno": (rules_toml("allow-forever",
+                                 {"syscall": "mkdir", "action": "abort", "errno": "EACESS"}),
+                      7, ["EACESS", "EACCES"]),
+    "toml-syntax": ('version = 1\ndefault = "allow"\n[[rule]\nsyscall = "mkdir"\n', 3, []),
+    "syscall-list-typo": (rules_toml("allow", {"syscall": ["open", "opneat"], "action": "abort"}),
+                          5, ["opneat", "openat"]),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_RULES))
+def test_bad_rule_file(jail, rules_file, workdir, targets, name):
+    text, line, words = BAD_RULES[name]
+    path = rules_file(text, f"{name}.toml")
+    done = run_process(jail_command("run", "--rules", str(path), "--", targets["mkdir"]),
+                       cwd=workdir, env=jail_env())
+    assert done.returncode == 2
+    assert done.stdout == "", "the target must not run"
+    assert not (workdir / "test").exists()
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    # Optionally prefixed with the program's name, as Unix tools do.
+    assert re.match(rf"(seccomp-jail: )?{re.escape(str(path))}:{line}: \S", message), message
+    for word in words:
+        assert word in message, message
+
+
+def test_text_log_to_stderr_by_default(jail, workdir):
+    run = jail(["mkdir", "test"], quiet=False)
+    assert run.status == 0
+    line = re.compile(r'^\[pid +(\d+)\] mkdir\("test", 0777\) = 0$', re.M)
+    match = line.search(run.proc.stderr)
+    assert match, run.proc.stderr
+    assert int(match.group(1)) == run.syscalls("mkdir")[0]["pid"]
+
+
+def test_text_log_to_file_and_quiet(jail, workdir, tmp_path):
+    log = tmp_path / "trace.txt"
+    run = jail(["mkdir", "test"], quiet=False, options=("-o", str(log)))
+    assert run.status == 0
+    assert run.proc.stderr == ""
+    assert re.search(r'mkdir\("test", 0777\) = 0', log.read_text())
+    quiet = jail(["mkdir", "test2"])
+    assert quiet.status == 0 and quiet.proc.stderr == ""
+    assert (workdir / "test2").is_dir()

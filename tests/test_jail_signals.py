@@ -1,0 +1,168 @@
+"""Signals under the jail: delivered as natively (re-injected, SIGTRAP
+included), job control with group-stops, interrupted reads restarted or
+failed as natively, and signals sent to seccomp-jail itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import exit_status, jail_command, jail_env, kill_group, read_jsonl
+
+
+def by_process(stdout: str) -> dict[str, list[str]]:
+    """Lines grouped by their "parent:"/"child:" prefix, order kept within each.
+
+    Parent and child print concurrently, so only each one's sequence is fixed.
+    """
+    groups: dict[str, list[str]] = {}
+    for line in stdout.splitlines():
+        groups.setdefault(line.split(":", 1)[0], []).append(line)
+    return groups
+
+
+def test_group_stop_sigstop_sigtstp_sigcont(jail_both, native, targets):
+    expected = native([targets["groupstop"]])
+    assert expected.returncode == 0 and "not stopped" not in expected.stdout
+    run = jail_both([targets["groupstop"]])
+    assert run.status == 0, run.proc.stderr
+    assert by_process(run.stdout) == by_process(expected.stdout)
+
+
+def test_signals_are_reinjected(jail_both, native, targets):
+    expected = native([targets["signals"]])
+    run = jail_both([targets["signals"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    assert "SIGTRAP handled: 2\n" in run.stdout
+    kinds = [r.get("signal") for r in run.records if r.get("type") == "signal"]
+    assert kinds.count("SIGTRAP") >= 3 and kinds.count("SIGUSR1") >= 9
+
+
+def test_sa_restart_read(jail_both, native, targets):
+    expected = native([targets["sarestart"]])
+    assert expected.stdout == ("SA_RESTART: read 5 OK data 'hello' alarms 1\n"
+                               "no SA_RESTART: read -1 EINTR data '' alarms 1\n")
+    run = jail_both([targets["sarestart"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    # Interrupted, restarted (returns the data), interrupted for good.
+    reads = [r for r in run.syscalls("read") if r["args"][2] == 15]
+    assert len(reads) == 3 and reads[1]["retval"] == 5, reads
+
+
+def wait_for_lines(path, n: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text().count("\n") >= n):
+        assert time.monotonic() < deadline, f"target printed fewer than {n} lines"
+        time.sleep(0.01)
+
+
+def process_gone(pid: int) -> bool:
+    """Neither running nor a zombie (the jail must have reaped it)."""
+    return not os.path.exists(f"/proc/{pid}")
+
+
+@pytest.mark.parametrize("how", ["jail-only", "process-group"])
+@pytest.mark.parametrize("signo", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_signal_to_jail_mid_run(tmp_path, workdir, targets, signo, how):
+    """kill(seccomp-jail) is forwarded to the target; killpg (Ctrl-C in a
+    terminal) reaches both. Either way the run ends with 128+N and a complete log."""
+    out, jsonl = workdir / "loop.out", tmp_path / "run.jsonl"
+    argv = jail_command("run", "--jsonl", str(jsonl), "-q", "--",
+                        targets["getpid_loop"], "100000", "5", str(out))
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_for_lines(out, 5)
+        time.sleep(1.0)
+        if how == "jail-only":
+            os.kill(proc.pid, signo)
+        else:
+            os.killpg(proc.pid, signo)
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.communicate()
+        pytest.fail("seccomp-jail did not end after the signal")
+    assert exit_status(proc.returncode) == 128 + signo, stderr
+
+    printed = [line.split() for line in out.read_text().splitlines()]
+    pid = int(printed[0][1])
+    assert process_gone(pid)
+    records = read_jsonl(jsonl)  # fails on any line that is not a whole JSON object
+    getpid = [r for r in records if r.get("type") == "syscall" and r["syscall"] == "getpid"]
+    # Every call the target printed a result for is in the log, the last one too.
+    assert len(getpid) >= len(printed) > 5
+    assert [r["retval"] for r in getpid[:len(printed)]] == [pid] * len(printed)
+    exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit"
+             and r["tid"] == pid]
+    assert len(exits) == 1, exits
+    status = exits[0]["detail"]
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signo
+    assert all(process_gone(p) for p in {r["pid"] for r in records if "pid" in r})
+
+
+def process_ended(pid: int) -> bool:
+    """Gone or a zombie: after the jail's own death its tracees are reparented
+    to a reaper that may not reap them at once."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_tracer_killed_leaves_no_task_running(tmp_path, workdir, targets):
+    """SIGKILL to seccomp-jail: PTRACE_O_EXITKILL ends the whole tree with it."""
+    out = workdir / "loop.out"
+    argv = jail_command("run", "-q", "--", targets["getpid_loop"], "100000", "5", str(out))
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        wait_for_lines(out, 5)
+        pid = int(out.read_text().split()[1])
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        deadline = time.monotonic() + 5
+        while not process_ended(pid):
+            assert time.monotonic() < deadline, "the target runs on without its tracer"
+            time.sleep(0.01)
+        lines = out.read_text().count("\n")
+        time.sleep(0.2)
+        assert out.read_text().count("\n") == lines
+    finally:
+        kill_group(proc.pid)
+
+
+def test_sigkill_from_outside_mid_syscalls(jail_mode, tmp_path, workdir, targets):
+    """A thread group killed while its threads sit in syscall stops: the jail
+    survives every ESRCH, reports 137 and logs the exit."""
+    pid_file, jsonl = workdir / "spin.pid", tmp_path / "run.jsonl"
+    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["spin_threads"],
+                        str(pid_file))
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(jail_mode), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_for_lines(pid_file, 1)
+        time.sleep(0.3)
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.communicate()
+        pytest.fail("seccomp-jail did not end after its target was killed")
+    assert proc.returncode == 137, stderr
+    assert "Traceback" not in stderr, stderr
+    records = read_jsonl(jsonl)
+    exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit"]
+    assert {r["tid"] for r in exits} >= {pid}
+    assert len({r["tid"] for r in records if r.get("type") == "syscall"}) == 5
+    assert process_gone(pid)

@@ -1,0 +1,128 @@
+"""The whole process tree is jailed: fork trees (the original's Test5/Test6),
+threads, zombie leaders, short-lived children, vfork, clone3, exec from a
+non-leader thread and daemonized grandchildren. Each behaves as natively."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import rules_toml
+
+TREE_RULES = rules_toml(
+    "allow-forever",
+    {"syscall": "getpid", "action": "allow"},
+    {"syscall": "getuid", "action": "allow"},
+    {"syscall": "mkdir", "action": "notify"},
+)
+
+
+def test_test5_test6_three_level_fork_tree(jail_both, workdir, targets):
+    run = jail_both([targets["forktree"]], rules=TREE_RULES,
+                    options=("--notify-timeout", "0"))
+    assert run.status == 0, run.proc.stderr
+    lines = re.findall(r"level (\d) pid (\d+) ppid (\d+) uid 0 mkdir (\S+)", run.stdout)
+    assert [int(level) for level, *_ in lines] == [0, 1, 2], run.stdout
+    pids = [int(pid) for _, pid, _, _ in lines]
+    # Each generation is the child of the one before.
+    assert [int(ppid) for _, _, ppid, _ in lines][1:] == pids[:2]
+    assert {result for *_, result in lines} == {"EPERM"}
+    assert not list(workdir.iterdir())
+    for pid in pids:
+        getpid = run.syscalls("getpid", pid=pid)
+        assert [(r["action"], r["origin"], r["retval"]) for r in getpid] == [("allow", "rule", pid)]
+        assert [r["retval"] for r in run.syscalls("getuid", pid=pid)] == [0]
+        mkdir = run.syscalls("mkdir", pid=pid)
+        assert [(r["action"], r["origin"]) for r in mkdir] == [("abort", "timeout")]
+    assert {r["pid"] for r in run.syscalls()} == set(pids)
+
+
+def test_tree_allowed_mkdir(jail, workdir, targets):
+    run = jail([targets["forktree"]], rules=TREE_RULES,
+               options=("--notify-timeout", "0", "--timeout-action", "allow"))
+    assert run.status == 0
+    assert run.stdout.count("mkdir OK") == 3
+    assert sorted(p.name for p in workdir.iterdir()) == ["dir-level0", "dir-level1", "dir-level2"]
+    assert [r["retval"] for r in run.syscalls("mkdir")] == [0, 0, 0]
+
+
+def test_threads(jail_both, native, targets):
+    expected = native([targets["threads"]])
+    run = jail_both([targets["threads"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    gettid = run.syscalls("gettid")
+    tids = {r["retval"] for r in gettid}
+    assert len(tids) == 4, gettid
+    assert {r["tid"] for r in gettid} == tids
+    assert len({r["pid"] for r in gettid}) == 1
+    (pid,) = {r["pid"] for r in gettid}
+    assert pid not in tids
+    # Each thread's own syscalls are logged under its tid.
+    for tid in tids:
+        assert any(r["syscall"] in ("openat", "open") and r["tid"] == tid for r in run.syscalls())
+
+
+def test_zombie_leader(jail, native, targets):
+    expected = native([targets["zombie_leader"]])
+    run = jail([targets["zombie_leader"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout) == (
+        3, "worker alone after leader exit\n")
+    assert run.syscalls("exit_group")[-1]["tid"] != run.syscalls("exit_group")[-1]["pid"]
+
+
+def test_children_that_exit_at_once(jail, native, targets):
+    expected = native([targets["quick_children"]])
+    run = jail([targets["quick_children"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    root = run.syscalls("execve")[0]["pid"]
+    children = {r["pid"] for r in run.syscalls("exit_group")} - {root}
+    assert len(children) == 20
+
+
+def test_vfork_exec(jail_both, native, targets):
+    expected = native([targets["vfork_exec"]])
+    run = jail_both([targets["vfork_exec"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    execs = run.syscalls("execve")
+    assert len(execs) == 2 and execs[0]["pid"] != execs[1]["pid"]
+    assert execs[1]["retval"] == 0
+    vfork = run.syscalls("vfork")
+    assert [r["retval"] for r in vfork] == [execs[1]["pid"]]
+
+
+def test_clone3_process_and_thread(jail_both, native, targets):
+    expected = native([targets["clone3"]])
+    run = jail_both([targets["clone3"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    assert run.stdout.splitlines()[-1] == "thread: same pid 1, tid matches 1"
+    clones = run.syscalls("clone3")
+    assert len(clones) == 2 and all(r["retval"] > 0 for r in clones)
+    process, thread = (r["retval"] for r in clones)
+    assert run.syscalls("getpid", pid=process)
+    assert [r["pid"] for r in run.syscalls("gettid") if r["tid"] == thread] == [clones[1]["pid"]]
+
+
+def test_exec_from_non_leader_thread(jail_both, native, targets):
+    expected = native([targets["exec_thread"]])
+    run = jail_both([targets["exec_thread"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout) == (
+        0, "before exec\nafter exec: same pid 1\n")
+    execs = run.syscalls("execve")
+    assert len(execs) == 2
+    pid = execs[1]["pid"]
+    before = [r for r in run.syscalls() if r["seq"] < execs[1]["seq"]]
+    assert any(r["tid"] != pid and r["pid"] == pid for r in before), "the thread is traced"
+    # After the exec the thread has taken the leader's place.
+    after = [r for r in run.syscalls() if r["seq"] > execs[1]["seq"]]
+    assert after and all(r["tid"] == r["pid"] == pid for r in after)
+
+
+def test_daemonized_grandchild(jail, workdir, targets):
+    run = jail([targets["daemon"], "daemon.out"])
+    assert run.status == 0
+    assert run.stdout == "parent done\n"
+    # The run waited for the grandchild, which wrote its pid after the others left.
+    grandchild = int((workdir / "daemon.out").read_text())
+    opens = [r for r in run.syscalls(pid=grandchild) if r["syscall"] in ("open", "openat")]
+    assert opens and "daemon.out" in opens[-1]["text"]
+    assert any(r["syscall"] == "setsid" for r in run.syscalls())
+    assert run.syscalls("exit_group", pid=grandchild)
