@@ -83,3 +83,23 @@ def test_scope_exe_glob(targets, tmp_path, capfd):
              Rule((NR("getpid"),), Action.ABORT, returns=9, scope=Scope(exe=("**/decide",)))]
     run(rules, ["sh", "-c", f"{targets['decide']}"], tmp_path)
     assert capfd.readouterr().out == "getpid=9\n"
+
+
+@pytest.mark.parametrize("action", ["abort-forever", "abort"])
+def test_int_argument_compared_as_the_kernel_reads_it(tmp_path, capfd, action):
+    """glibc passes AT_FDCWD zero-extended; `arg0 == AT_FDCWD` must still match it."""
+    from seccomp_jail.policy.parse import parse_rules
+
+    rules = parse_rules(f'version = 1\ndefault = "allow-forever"\n[[rule]]\nsyscall = "openat"\n'
+                        f'action = "{action}"\nerrno = "EACCES"\n'
+                        'args = ["arg0 == AT_FDCWD", "arg2 & O_ACCMODE == O_WRONLY"]\n', "r.toml")
+    session = Session(rules, SessionOptions(quiet=True))
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        status = session.run(["touch", "f"])
+    finally:
+        os.chdir(old)
+    assert status == 1
+    assert "Permission denied" in capfd.readouterr().err
+    assert not (tmp_path / "f").exists()

@@ -171,7 +171,9 @@ def test_valid(text, default, default_errno, rules):
 CONDITIONS = [
     ("arg2 & O_ACCMODE == O_WRONLY", ArgCondition(2, "&", 1, 3)),
     ("arg1&O_CREAT|O_EXCL==O_CREAT", ArgCondition(1, "&", 0o100, 0o300)),
-    (" arg0 != AT_FDCWD ", ArgCondition(0, "!=", 2**64 - 100)),
+    # int arguments: `==` tests the low 32 bits, others the form glibc passes
+    (" arg0 != AT_FDCWD ", ArgCondition(0, "!=", 2**32 - 100)),
+    ("arg0 == AT_FDCWD", ArgCondition(0, "&", 2**32 - 100, 2**32 - 1)),
     ("arg3 == 0644", ArgCondition(3, "==", 0o644)),
     ("arg2 < 0x10", ArgCondition(2, "<", 16)),
     ("arg2 <= 0b11", ArgCondition(2, "<=", 3)),

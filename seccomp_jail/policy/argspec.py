@@ -33,3 +33,12 @@ def sockaddr_args(name: str) -> tuple[tuple[int, int], ...]:
     """(sockaddr argument, its length argument) for each address the syscall passes in."""
     kinds = _kinds(name)
     return tuple((i, i + 1) for i, kind in enumerate(kinds) if kind == "sockaddr" and i + 1 < len(kinds))
+
+
+# Kinds the kernel reads as a 32-bit C int: glibc passes -100 as 0xffffff9c.
+INT32_KINDS = frozenset(("fd", "dirfd", "int", "pid", "signal", "af", "whence"))
+
+
+def is_int32(name: str, arg: int) -> bool:
+    kinds = _kinds(name)
+    return arg < len(kinds) and kinds[arg] in INT32_KINDS

@@ -19,7 +19,7 @@ integrity rules, which no rule file can override:
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.kernel import libseccomp as L
@@ -45,6 +45,7 @@ _LD_W_ABS = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
 _RET_K = 0x06
+_JA = 0x05
 _SECCOMP_DATA_NR = 0
 _SECCOMP_DATA_ARCH = 4
 RET_TRACE = L.ACT_TRACE(0)
@@ -61,9 +62,20 @@ class Placement:
 
 @dataclass
 class CompiledFilter:
-    bpf: bytes
-    placements: dict[int, Placement] = field(default_factory=dict)
-    pfc: str = ""
+    body: bytes  # libseccomp's program
+    placements: dict[int, Placement]
+    pfc: str
+    limit: int  # first syscall number the table does not know
+    table: SyscallTable
+
+    @property
+    def bpf(self) -> bytes:
+        """The program without pid protection (as `rules bpf` shows it)."""
+        return self.program(())
+
+    def program(self, protect: tuple[int, ...]) -> bytes:
+        """The program to load, refusing signals to the jail's own pids `protect`."""
+        return prefix(self.limit, self.table, protect) + self.body
 
     @property
     def traced(self) -> frozenset[int]:
@@ -162,21 +174,66 @@ def _cond_text(c: L.ArgCmp) -> str:
     return f"arg{c.arg} {sym} {c.a:#x}"
 
 
-def _unknown_prefix(limit: int, arch: int) -> bytes:
-    """BPF run before libseccomp's program: native numbers >= limit -> ENOSYS.
+# Signals and pidfds: the jailed program must not stop or kill the jail's own
+# processes (a SIGSTOPped tracer would hang every task). Calls whose first
+# argument is a pid are checked here in BPF; tkill and pidfd_send_signal name
+# a thread or a pidfd, which only the tracer can resolve.
+PID_FIRST = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+TRACER_CHECKED = ("tkill", "pidfd_send_signal")
+_SECCOMP_DATA_ARG0_LO = 16
+_ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included
 
-    libseccomp has no range rules, and its default action must stay the rule
-    file's default; this keeps syscalls newer than our table from falling
-    through to that default (which may be allow).
+
+def _assemble(program: list[tuple]) -> bytes:
+    """Classic BPF from (label,) markers and (code, jt, jf, k) with labels as jump targets."""
+    labels, at = {}, 0
+    for item in program:
+        if len(item) == 1:
+            labels[item[0]] = at
+        else:
+            at += 1
+    out, at = [], 0
+    for item in program:
+        if len(item) == 1:
+            continue
+        code, jt, jf, k = item
+        jt = labels[jt] - at - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - at - 1 if isinstance(jf, str) else jf
+        if code == _JA:
+            k, jt, jf = labels[k] - at - 1, 0, 0
+        out.append(INSN.pack(code, jt, jf, k))
+        at += 1
+    return b"".join(out)
+
+
+def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> bytes:
+    """BPF run before libseccomp's program ("body").
+
+    * native numbers >= limit -> ENOSYS: libseccomp has no range rules, and its
+      default action must stay the rule file's default, so syscalls newer than
+      our table would otherwise fall through to that default (maybe allow);
+    * with `protect` (the jail's own pids): signals to them -> EPERM, and the
+      calls in TRACER_CHECKED always reach the tracer.
     """
-    insns = [
+    prog: list[tuple] = [
         (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARCH),
-        (_JEQ_K, 0, 3, arch),
+        (_JEQ_K, 0, "body", table.arch),
         (_LD_W_ABS, 0, 0, _SECCOMP_DATA_NR),
-        (_JGE_K, 0, 1, limit),
-        (_RET_K, 0, 0, L.ACT_ERRNO(errno.ENOSYS)),
+        (_JGE_K, "enosys", 0, limit),
     ]
-    return b"".join(INSN.pack(*i) for i in insns)
+    if protect:
+        for name in PID_FIRST:
+            prog.append((_JEQ_K, "check", 0, table.number(name)))
+        for name in TRACER_CHECKED:
+            prog.append((_JEQ_K, "trace", 0, table.number(name)))
+        prog += [(_JA, 0, 0, "body"), ("check",), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG0_LO)]
+        prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in (*protect, _ALL_PIDS)]
+        prog += [(_JA, 0, 0, "body"), ("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)),
+                 ("trace",), (_RET_K, 0, 0, RET_TRACE)]
+    else:
+        prog.append((_JA, 0, 0, "body"))
+    prog += [("enosys",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.ENOSYS)), ("body",)]
+    return _assemble(prog)
 
 
 def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False) -> CompiledFilter:
@@ -194,6 +251,6 @@ def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False)
             for act, conds in plan:
                 if act != default_act:  # libseccomp refuses rules equal to the default
                     flt.add_rule(act, nr, conds)
-        bpf = _unknown_prefix(max(numbers) + 1, table.arch) + flt.export_bpf()
+        body = flt.export_bpf()
         pfc = flt.export_pfc() if with_pfc else ""
-    return CompiledFilter(bpf, placements, pfc)
+    return CompiledFilter(body, placements, pfc, max(numbers) + 1, table)

@@ -385,7 +385,7 @@ class _Checker:
         conditions = tuple(self._condition(path, text) for text in value)
         if conditions:
             self._check_arity(path, conditions, syscalls)
-        return conditions
+        return tuple(_int32_form(c, syscalls) for c in conditions)
 
     def _condition(self, path: KeyPath, text: str) -> ArgCondition:
         m = _CONDITION.fullmatch(text)
@@ -693,3 +693,24 @@ def arity(name: str) -> int:
         _, cases, otherwise = SWITCHES[name]
         extra = max(len(kinds.split()) for kinds in [*cases.values(), otherwise])
     return len(SIGNATURES[name].split()) + extra
+
+
+def _int32_form(cond: ArgCondition, syscalls: tuple[int, ...]) -> ArgCondition:
+    """A negative value on an `int` argument, compared as the kernel reads it.
+
+    The kernel reads an int argument from the low 32 bits; glibc passes
+    AT_FDCWD (-100) as 0x00000000ffffff9c, a raw syscall may pass it
+    sign-extended. `==` compares the low 32 bits only (both forms match); the
+    other operators compare against the zero-extended form glibc uses.
+    """
+    if cond.op == "&" or cond.value >> 31 != (1 << 33) - 1:
+        return cond
+    from seccomp_jail.policy.argspec import is_int32
+
+    table = native_table()
+    if not all(is_int32(table.name(nr), cond.arg) for nr in syscalls):
+        return cond
+    low = cond.value & 0xFFFFFFFF
+    if cond.op == "==":
+        return ArgCondition(cond.arg, "&", low, 0xFFFFFFFF)
+    return ArgCondition(cond.arg, cond.op, low)

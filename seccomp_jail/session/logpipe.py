@@ -25,6 +25,7 @@ class LogPipe:
         """Start the writer; raises LogError (one line) when a log file cannot be opened."""
         self._writer = start_writer(**sink_options)
         self._fd = self._writer.fd
+        self.writer_pid = self._writer.pid
         self._queue: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self._last_send = time.monotonic()

@@ -128,11 +128,12 @@ class Session:
         try:
             if forward:
                 signals.block()
-            pid = spawn(path, list(argv), env, self.compiled.bpf)
+            tracer.protect.update((logpipe.writer_pid, tracer.start_waker()))
+            pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))))
             tracer.adopt_root(pid, path)
             logpipe.start()
             if forward:
-                forwarder = signals.SignalForwarder(self._signal_targets)
+                forwarder = signals.SignalForwarder(self._signal_targets, self.pids)
                 forwarder.start()
             tracer.run()
         finally:

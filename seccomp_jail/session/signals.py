@@ -38,8 +38,9 @@ def unblock() -> None:
 
 
 class SignalForwarder:
-    def __init__(self, targets: Callable[[], list[int]]) -> None:
+    def __init__(self, targets: Callable[[], list[int]], traced: Callable[[], set[int]]) -> None:
         self._targets = targets
+        self._traced = traced
         self._thread = threading.Thread(target=self._run, name="signals", daemon=True)
         self._stop = False
 
@@ -53,6 +54,8 @@ class SignalForwarder:
                 return
             if info.si_code not in (SI_USER, SI_TKILL, SI_QUEUE) or info.si_pid == os.getpid():
                 continue  # from the terminal: the target has its own copy
+            if info.si_pid in self._traced():
+                continue  # the jailed program signalled its process group, us included
             for pid in self._targets():
                 try:
                     os.kill(pid, info.si_signo)

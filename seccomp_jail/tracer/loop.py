@@ -44,6 +44,7 @@ STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
 CLONE_UNTRACED = 0x00800000
 CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
+GUARDED = frozenset(("tkill", "pidfd_send_signal"))
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
@@ -82,6 +83,7 @@ class Tracer:
         self._requests: collections.deque = collections.deque()
         self._seq = 0
         self.waker: Waker | None = None
+        self.protect: set[int] = {os.getpid()}  # the jail's own pids, never signalled
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -116,9 +118,15 @@ class Tracer:
 
     # ----- the loop ------------------------------------------------------------
 
+    def start_waker(self) -> int:
+        """Start the waker child before the target (its pid is protected by the filter)."""
+        self.waker = Waker()
+        return self.waker.pid
+
     def run(self) -> None:
         """Serve stops until the last task is gone."""
-        self.waker = Waker()
+        if self.waker is None:
+            self.start_waker()
         try:
             self._loop()
         except BaseException:
@@ -230,6 +238,12 @@ class Tracer:
         captured = plan(args, task.mem) if plan else None
         if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
             return
+        if name in GUARDED and self._signals_jail(task, name, args):
+            self._seq += 1
+            self._skip(tid, -errno.EPERM)
+            self.emit(["S", self._seq, time.time(), task.pid, tid, nr, args, captured,
+                       "abort", "jail", -errno.EPERM, "signals the jail"])
+            return
         verdict = self.policy.on_syscall(task, nr, args)
         self._seq += 1
         if verdict[0] == V.ALLOW:
@@ -253,6 +267,18 @@ class Tracer:
         task.clone_check = True
         task.last_child = 0
         return True
+
+    def _signals_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
+        """tkill of one of our threads, or pidfd_send_signal to one of our processes.
+
+        The filter refuses pid-based signals to the jail itself; these two name
+        a thread or a pidfd, which only we can resolve.
+        """
+        target = args[0] & 0xFFFFFFFF
+        if name == "tkill":
+            return os.path.exists(f"/proc/{os.getpid()}/task/{target}") or target in self.protect
+        pid = _pidfd_pid(task.tid, target)
+        return pid is not None and pid in self.protect
 
     def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
         """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.
@@ -511,3 +537,17 @@ def _tgid(tid: int) -> int:
     except OSError:
         pass
     return tid
+
+
+def _pidfd_pid(tid: int, fd: int) -> int | None:
+    """The pid a task's fd refers to: a pidfd (fdinfo "Pid:") or an open /proc/PID."""
+    try:
+        with open(f"/proc/{tid}/fdinfo/{fd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pid:"):
+                    return int(line.split()[1])
+        link = os.readlink(f"/proc/{tid}/fd/{fd}")
+    except (OSError, ValueError):
+        return None
+    head, _, tail = link.rpartition("/")
+    return int(tail) if head == "/proc" and tail.isdigit() else None

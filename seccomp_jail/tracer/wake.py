@@ -24,6 +24,7 @@ class Waker:
         if pid == 0:
             try:
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # hold no pipe end of ours open
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
                     signal.signal(sig, signal.SIG_IGN)
                 if os.getppid() == parent:

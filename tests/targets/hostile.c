@@ -1,0 +1,49 @@
+/* Tries to stop or kill the jail from inside: signals to the parent (the
+ * tracer) by pid, by -1, by thread id, and through pidfds. Prints
+ * "<attempt>=<errno name or ok>" for each; exits 0 if it is still running. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void report(const char *what, long r)
+{
+    printf("%s=%s\n", what, r == 0 ? "ok" : strerrorname_np(errno));
+}
+
+int main(void)
+{
+    pid_t jail = getppid();
+    char path[64];
+    setvbuf(stdout, NULL, _IONBF, 0);
+    report("kill", kill(jail, SIGSTOP));
+    report("tgkill", syscall(SYS_tgkill, jail, jail, SIGSTOP));
+    report("sigqueue", sigqueue(jail, SIGSTOP, (union sigval){0}));
+    report("kill_all", kill(-1, SIGSTOP));
+    /* every thread of the jail by tid */
+    snprintf(path, sizeof path, "/proc/%d/task", jail);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    long worst = 0;
+    int tried = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        tried++;
+        if (syscall(SYS_tkill, atoi(e->d_name), SIGSTOP) == 0)
+            worst = 1;
+    }
+    printf("tkill=%s tried=%d\n", worst ? "ok" : strerrorname_np(errno), tried);
+    report("pidfd_open", syscall(SYS_pidfd_open, jail, 0) < 0 ? -1 : 0);
+    snprintf(path, sizeof path, "/proc/%d", jail);
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    report("pidfd_send_signal", syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
+    report("self", kill(getpid(), 0));
+    return 0;
+}
