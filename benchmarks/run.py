@@ -362,7 +362,8 @@ def machine(python: str) -> list[str]:
     return [
         f"- nproc: {len(os.sched_getaffinity(0))} ({cpu})",
         f"- kernel: {platform.release()}",
-        f"- python (runs the jail): {first_line([python, '--version'])} ({python})",
+        f"- python (runs the jail): {first_line([python, '--version'])}"
+        + ("" if os.path.isabs(python) else f" ({python})"),
         f"- strace: {first_line(['strace', '-V'])}",
         f"- gcc: {first_line(['gcc', '--version'])}",
         f"- load average at start: {load}",
@@ -378,7 +379,7 @@ def report(settings: Settings, machine_lines: list[str], body: list[str], checks
     if settings.quick:
         parts += ["", "**Quick smoke run (`--quick`): one run, reduced workloads. Not a measurement.**"]
     parts += ["", "## Machine", "", *machine_lines, "", "## Command", "",
-              f"    cd {shlex.quote(os.getcwd())} && {shlex.join(sys.orig_argv)}", "",
+              "    " + shlex.join(["python3", "benchmarks/run.py", *sys.argv[1:]]) + "   # from the repository root", "",
               f"## Results (median of {settings.runs} run{'s' * (settings.runs > 1)}, wall seconds)", "", *body,
               "", "## Targets", "", *(f"- {verdict(met)}: {text}" for text, met in checks)]
     if failures:
@@ -393,15 +394,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run.py: {tool} not found on PATH", file=sys.stderr)
             return 2
     env = dict(os.environ)
+    # Installed Python caches bytecode; a global "don't write it" setting would
+    # make every jail run compile its modules again and inflate start-up.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))
     machine_lines = machine(args.python)
+    # Runs happen in a temporary directory: a relative interpreter path must not change meaning.
+    python = os.path.abspath(args.python) if os.sep in args.python else args.python
     with tempfile.TemporaryDirectory(prefix="seccomp-jail-bench-") as tmpname:
         tmp = Path(tmpname)
         binaries = build(tmp)
-        configs = prefixes(tmp, args.python)
+        configs = prefixes(tmp, python)
         print("start-up:", file=sys.stderr)
         start_configs = {"native": [], "strace": configs["strace"], "jail-a": configs["jail-a"],
-                         "jail": jail(args.python, "-q")}
+                         "jail": jail(python, "-q")}
         start = measure(Workload("true", ("true",)), start_configs, settings, env, tmp)
         rows = []
         for workload in workloads(binaries, settings):

@@ -23,4 +23,7 @@ if sys.version_info < (3, 11):
 PY
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+# A regular install (not -e): the editable-install finder costs start-up
+# time on every run. The tests run the checkout itself.
+.venv/bin/python -m pip install -q '.[test]'
+.venv/bin/python -m pip install -q --force-reinstall --no-deps .  # this checkout, even at the same version

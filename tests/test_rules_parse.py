@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -568,13 +566,31 @@ def test_load_rules_directory(tmp_path):
     assert info.value.line is None
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_load_rules_unreadable(tmp_path):
+    """Root reads any file, so a forked child checks it as `nobody` when we are root."""
     path = tmp_path / "r.toml"
     path.write_text(V)
     path.chmod(0)
-    with pytest.raises(RuleError, match="Permission denied"):
-        load_rules(str(path))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            try:
+                load_rules(str(path))
+                message = "no error"
+            except RuleError as exc:
+                message = str(exc)
+            os.write(write_end, message.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    message = os.read(read_end, 4096).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert message.endswith("cannot read rule file: Permission denied"), message
 
 
 def test_load_rules_not_utf8(tmp_path):

@@ -9,12 +9,9 @@ runs, not when the parser is built.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import shlex
 import sys
-import tempfile
 
 EPILOG = """\
 examples:
@@ -63,6 +60,8 @@ def _error(message: str, status: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+
     program = args.program[1:] if args.program[:1] == ["--"] else args.program
     if args.review and program:
         return _error("give either --review DB or a program to run, not both", 2)
@@ -163,6 +162,9 @@ def _meta(db, key: str) -> str | None:
 
 
 def _header(command: str | None, cwd: str, status: int | None, rec) -> list[str]:
+    import datetime
+    import json
+
     try:
         argv = shlex.join(json.loads(command)) if command else "?"
     except (ValueError, TypeError):

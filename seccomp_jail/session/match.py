@@ -9,11 +9,9 @@ so; rules that must hold against a hostile program belong in the kernel
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Callable
 
-from seccomp_jail.policy.argspec import path_args, sockaddr_args
 from seccomp_jail.policy.glob import glob_match
 from seccomp_jail.policy.model import Rule, Scope
 from seccomp_jail.tracer.task import Task
@@ -29,6 +27,8 @@ Ancestry = Callable[[int], tuple[int, str] | None]
 
 def task_paths(task: Task, name: str, args: tuple[int, ...]) -> list[str]:
     """Absolute, normalised paths the syscall names (relative ones joined to cwd/dirfd)."""
+    from seccomp_jail.policy.argspec import path_args  # the decoder tables: only for path rules
+
     out = []
     for pi, di in path_args(name):
         raw = task.mem.read_str(args[pi], 4096)
@@ -48,6 +48,8 @@ def task_paths(task: Task, name: str, args: tuple[int, ...]) -> list[str]:
 
 def task_sockaddrs(task: Task, name: str, args: tuple[int, ...]) -> list[tuple[object, int]]:
     """(address, port) of each AF_INET/AF_INET6 sockaddr the syscall passes in."""
+    from seccomp_jail.policy.argspec import sockaddr_args
+
     out = []
     for ai, li in sockaddr_args(name):
         size = min(args[li] & 0xFFFFFFFF, SOCKADDR_MAX)
@@ -57,8 +59,12 @@ def task_sockaddrs(task: Task, name: str, args: tuple[int, ...]) -> list[tuple[o
         family = int.from_bytes(data[:2], "little")
         port = int.from_bytes(data[2:4], "big")
         if family == AF_INET:
+            import ipaddress
+
             out.append((ipaddress.IPv4Address(data[4:8]), port))
         elif family == AF_INET6 and len(data) >= 24:
+            import ipaddress
+
             out.append((ipaddress.IPv6Address(data[8:24]), port))
     return out
 
@@ -106,6 +112,8 @@ def build_matcher(rule: Rule, name: str, ancestry: Ancestry) -> Matcher | None:
         globs = rule.path
         checks.append(lambda task, args: any(glob_match(g, p) for p in task_paths(task, name, args) for g in globs))
     if rule.addr or rule.port:
+        import ipaddress
+
         nets = tuple(ipaddress.ip_network(a, strict=False) for a in rule.addr)
         ports = rule.port
 

@@ -141,8 +141,9 @@ class Session:
                 forwarder.stop()
             if forward:
                 signals.unblock()
-            for item in self.pending.clear():
-                pass  # their tasks are gone with the run
+            if tracer.waker:  # spawning failed before the loop ran
+                tracer.waker.close()
+            self.pending.clear()  # their tasks are gone with the run
             logpipe.close()
         return exit_status(tracer.root_status)
 

@@ -27,7 +27,6 @@ import struct
 import time
 from typing import Callable, Protocol
 
-from seccomp_jail import decode
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
 from seccomp_jail.tracer import verdict as V
@@ -234,7 +233,7 @@ class Tracer:
         name = names[nr] if 0 <= nr < len(names) else None
         plan = self._plans.get(nr, 0)
         if plan == 0:
-            plan = self._plans[nr] = decode.capture_plan(name) if name else None
+            plan = self._plans[nr] = _entry_plan(name)
         captured = plan(args, task.mem) if plan else None
         if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
             return
@@ -322,7 +321,7 @@ class Tracer:
             record[R_NR] = nr
             record[R_ARGS] = args
             name = self.names[nr] if 0 <= nr < len(self.names) else None
-            plan = decode.capture_plan(name) if name else None
+            plan = _entry_plan(name)
             record[R_CAPTURED] = plan(args, task.mem) if plan else None
             task.record = record
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
@@ -399,7 +398,7 @@ class Tracer:
         plan = self._exit_plans.get(nr, 0)
         if plan == 0:
             name = self.names[nr] if 0 <= nr < len(self.names) else None
-            plan = self._exit_plans[nr] = decode.exit_capture_plan(name) if name else None
+            plan = self._exit_plans[nr] = _exit_plan(name)
         extra = plan(record[R_ARGS], retval, task.mem) if plan and retval is not None else None
         ptrace.raw(ptrace.CONT, tid, 0, 0)  # resume before the bookkeeping
         record[R_RETVAL] = retval
@@ -551,3 +550,20 @@ def _pidfd_pid(tid: int, fd: int) -> int | None:
         return None
     head, _, tail = link.rpartition("/")
     return int(tail) if head == "/proc" and tail.isdigit() else None
+
+
+def _entry_plan(name: str | None):
+    """The decoder's capture at entry; imported on first use (a kernel-only run never needs it)."""
+    if not name:
+        return None
+    from seccomp_jail.decode import capture_plan
+
+    return capture_plan(name)
+
+
+def _exit_plan(name: str | None):
+    if not name:
+        return None
+    from seccomp_jail.decode import exit_capture_plan
+
+    return exit_capture_plan(name)
