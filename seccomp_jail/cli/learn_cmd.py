@@ -73,19 +73,13 @@ def run(args: argparse.Namespace) -> int:
         return _error(f"{args.output} exists (use --force to replace it)", 2)
     if args.review:
         return _from_db(args.review, args.output, args.cwd or os.getcwd(), review=True)
-    from seccomp_jail.log.writer import LogError
-    from seccomp_jail.tracer.launch import ProgramNotFound
+    from seccomp_jail.cli.jailrun import run_program
 
     with tempfile.TemporaryDirectory(prefix="seccomp-jail-learn-") as tmp:
         db = args.db or os.path.join(tmp, "run.sqlite")
-        try:
-            status = _record(program, db, stdout_free=args.output != "-")
-        except ProgramNotFound as exc:
-            return _error(str(exc), 127)
-        except LogError as exc:
-            return _error(str(exc), 2)
-        except OSError as exc:
-            return _error(f"cannot run {program[0]}: {exc.strerror or exc}", 1)
+        status, ran = run_program(lambda: _record(program, db, stdout_free=args.output != "-"), program, _error)
+        if not ran:
+            return status
         print(f"seccomp-jail learn: {shlex.join(program)} exited with status {status}",
               file=sys.stderr)
         if status != 0:

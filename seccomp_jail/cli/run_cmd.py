@@ -82,21 +82,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         ruleset = RuleSet(default=Action.ALLOW)
 
-    from seccomp_jail.log.writer import LogError
     from seccomp_jail.session import Session, SessionOptions
-    from seccomp_jail.tracer.launch import ProgramNotFound
 
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
     options = SessionOptions(
         text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action,
     )
-    try:
-        session = Session(ruleset, options)
-        return session.run(program)
-    except ProgramNotFound as exc:
-        return _error(str(exc), 127)
-    except LogError as exc:
-        return _error(str(exc), 2)
-    except OSError as exc:
-        return _error(f"cannot run {program[0]}: {exc.strerror or exc}", 1)
+    from seccomp_jail.cli.jailrun import run_program
+
+    return run_program(lambda: Session(ruleset, options).run(program), program, _error)[0]

@@ -17,6 +17,8 @@ Typical use from the tracer side:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import time
@@ -30,6 +32,7 @@ from seccomp_jail.log.warn import report_suppressed, warn
 if TYPE_CHECKING:
     from seccomp_jail.log.events import Sink
 
+_PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
 # Signals a user sends to stop or suspend the jail; the writer outlives them to finish the log.
 _IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
 
@@ -197,6 +200,11 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     """Body of the writer process; the caller _exits when it returns."""
     for signo in _IGNORED_SIGNALS:
         signal.signal(signo, signal.SIG_IGN)
+    # The tracer and the traced program are on the critical path, the log is
+    # not: run only on idle CPU time and let a deep pipe absorb the backlog.
+    os.nice(10)
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(data_r, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     # Keep none of the tracer's descriptors: a pipe end held here would keep
     # someone else's EOF from ever arriving.
     keep = sorted({data_r, done_w})

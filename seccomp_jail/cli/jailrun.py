@@ -1,0 +1,26 @@
+"""Failures before the jailed program starts, as a shell reports them."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+
+def run_program(start: Callable[[], int], program: list[str],
+                error: Callable[[str, int], int]) -> tuple[int, bool]:
+    """Call `start()` (which runs `program` in a session).
+
+    Returns (status, ran): the program's exit status, or the status of the
+    one-line error printed through `error` when it never ran: 127 for a
+    program that cannot be found, 2 for a log that cannot be opened.
+    """
+    from seccomp_jail.log.writer import LogError
+    from seccomp_jail.tracer.launch import ProgramNotFound
+
+    try:
+        return start(), True
+    except ProgramNotFound as exc:
+        return error(str(exc), 127), False
+    except LogError as exc:
+        return error(str(exc), 2), False
+    except OSError as exc:
+        return error(f"cannot run {program[0]}: {exc.strerror or exc}", 1), False
