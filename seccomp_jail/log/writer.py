@@ -50,17 +50,16 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
     (`sys.stderr.isatty()` for stderr, --color=always for a file);
     `command` is recorded in the database's meta table.
     """
-    # Imported here, in the writer process: the tracer only starts the writer.
-    from seccomp_jail.log.jsonl import JsonlSink
-    from seccomp_jail.log.text import TextSink
+    # Sink modules are imported here, in the writer process, and only those
+    # asked for: the tracer waits for the writer before starting the program.
     started = time.time()
     openers = []
     if text_to_stderr:
-        openers.append(("stderr", lambda: TextSink.to_stderr(color)))
+        openers.append(("stderr", lambda: _text_sink().to_stderr(color)))
     if text:
-        openers.append((text, lambda: TextSink.to_file(text, color)))
+        openers.append((text, lambda: _text_sink().to_file(text, color)))
     if jsonl:
-        openers.append((jsonl, lambda: JsonlSink(jsonl)))
+        openers.append((jsonl, lambda: _jsonl_sink(jsonl)))
     if db:
         openers.append((db, lambda: _db_sink(db, list(command), started)))
     sinks: list[Sink] = []
@@ -73,6 +72,18 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise LogError(f"cannot open log {where}: {reason}") from exc
     return sinks
+
+
+def _text_sink():
+    from seccomp_jail.log.text import TextSink
+
+    return TextSink
+
+
+def _jsonl_sink(path: str) -> Sink:
+    from seccomp_jail.log.jsonl import JsonlSink
+
+    return JsonlSink(path)
 
 
 def _db_sink(path: str, command: list[str], started: float) -> Sink:

@@ -8,7 +8,6 @@ valid) TOML text once and remembers the line of every table header and key.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Iterable
 
@@ -42,6 +41,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
     Case is ignored when comparing, so `EACCES` is offered for `eacces`.
     """
+    import difflib  # only when there is a mistake to explain
+
     by_lower = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
     return f"did you mean {by_lower[close[0]]!r}?" if close else None

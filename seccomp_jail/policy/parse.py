@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import errno as _errno
 import functools
-import ipaddress
 import re
 import tomllib
 from typing import Any
@@ -576,6 +575,8 @@ class _Checker:
         """`addr`: networks, normalised ("10.0.0.1" -> "10.0.0.1/32")."""
         if "addr" not in rule:
             return ()
+        import ipaddress  # only for rules with `addr`
+
         where = path + ("addr",)
         networks = []
         for text in self._strings(where, rule["addr"], 'address or network like "10.0.0.0/8"'):
