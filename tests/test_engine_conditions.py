@@ -103,3 +103,39 @@ def test_int_argument_compared_as_the_kernel_reads_it(tmp_path, capfd, action):
     assert status == 1
     assert "Permission denied" in capfd.readouterr().err
     assert not (tmp_path / "f").exists()
+
+
+def test_rule_file_keys_end_to_end(targets, jail, workdir):
+    """The tracer-side keys as written in a rule file, through `seccomp-jail run`."""
+    (workdir / "secret").mkdir()
+    rules = f"""
+version = 1
+default = "allow-forever"
+
+[[rule]]
+syscall = "getpid"
+action = "abort"
+when = "2"
+return = 4242
+exe = "/**/decide"
+
+[[rule]]
+syscall = "getpid"
+action = "allow"
+when = "3..4"
+replace-return = -1
+
+[[rule]]
+syscall = ["mkdir", "mkdirat"]
+action = "abort"
+errno = "EROFS"
+path = "{workdir}/secret/**"
+"""
+    run = jail([targets["decide"], "5"], rules=rules)
+    assert run.status == 0
+    values = [line.split("=")[1] for line in run.stdout.split()]
+    assert values[1] == "4242" and values[2] == values[3] == "-1"
+    assert values[0] == values[4] and int(values[0]) > 0
+    run = jail(["mkdir", "-p", "secret/a", "open"], rules=rules)
+    assert run.status == 1 and (workdir / "open").is_dir() and not (workdir / "secret" / "a").exists()
+    assert {r["errno"] for r in run.syscalls() if r["action"] == "abort"} == {"EROFS"}

@@ -82,8 +82,10 @@ class ArgCondition:
 class When:
     """strace's `when=first[..last][+step]`: which matching calls the rule takes.
 
-    Counted per rule over the whole run, from 1; calls outside fall through
-    to the next rule, so `when = "3+3"` fails every third call.
+    Counted per rule over the whole run, from 1, over every call that meets
+    the rule's other conditions (also those an earlier rule took, so "the
+    3rd getpid" means the 3rd); calls outside fall through to the next rule,
+    so `when = "3+3"` fails every third call.
     """
 
     first: int = 1

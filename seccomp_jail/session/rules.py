@@ -108,13 +108,21 @@ class RuleStore:
             return True
 
     def lookup(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
-        """The verdict of the first rule matching this call, else the default's."""
+        """The verdict of the first rule matching this call, else the default's.
+
+        Rules with `when` count every call meeting their other conditions,
+        so they are still checked after an earlier rule has taken the call.
+        """
+        found = None
         for rule, verdict, matcher in self.index.get(nr, ()):
+            if found is not None and rule.when is None:
+                continue
             if matcher is not None and not matcher(task, args):
                 continue
             if rule.when is not None:
                 n = self._hits[id(rule)] = self._hits.get(id(rule), 0) + 1
                 if not rule.when.hit(n):
                     continue
-            return verdict
-        return self.default_verdict
+            if found is None:
+                found = verdict
+        return found if found is not None else self.default_verdict
