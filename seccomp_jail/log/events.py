@@ -143,6 +143,12 @@ def _tools():
     return native_table().name, decode
 
 
+# Programs repeat themselves (the same getppid, the same fstat of the same fd):
+# decoding the same call twice gives the same text, so keep recent results.
+_DECODED: dict[tuple, tuple[str, str, str | None]] = {}
+_DECODED_MAX = 8192
+
+
 def _decoded(decode, name: str, args: tuple[int, ...], captured,
              retval: int | None) -> tuple[str, str, str | None]:
     """(call text, result text, errno name) from the strace-style decoders.
@@ -151,10 +157,23 @@ def _decoded(decode, name: str, args: tuple[int, ...], captured,
     with raw hexadecimal arguments and the failure reported.
     """
     try:
-        return (decode.format_call(name, args, captured), decode.format_retval(name, retval),
-                decode.errno_name(retval))
+        key = (name, args, retval, tuple(captured.items()) if captured else None)
+        hit = _DECODED.get(key)
+    except TypeError:  # an unhashable capture: decode it every time
+        key = hit = None
+    if hit is not None:
+        return hit
+    try:
+        result = (decode.format_call(name, args, captured), decode.format_retval(name, retval),
+                  decode.errno_name(retval))
     except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
         warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
+    else:
+        if key is not None:
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[key] = result
+        return result
     text = f"{name}({', '.join(hex(a) for a in args)})"
     if retval is None:
         return text, "?", None

@@ -213,7 +213,10 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         signal.signal(signo, signal.SIG_IGN)
     # The tracer and the traced program are on the critical path, the log is
     # not: run only on idle CPU time and let a deep pipe absorb the backlog.
-    os.nice(10)
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        os.nice(19)
     with contextlib.suppress(OSError):
         fcntl.fcntl(data_r, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     # Keep none of the tracer's descriptors: a pipe end held here would keep

@@ -27,6 +27,7 @@ from seccomp_jail.tracer.loop import Tracer
 from seccomp_jail.tracer.task import Task
 
 TIMEOUT_ACTIONS = ("allow", "abort", "kill")
+_HOLD = V.HOLD
 
 
 @dataclass
@@ -167,7 +168,7 @@ class Session:
     def on_syscall(self, task: Task, nr: int, args: tuple[int, ...]) -> tuple:
         rules = self.rules
         verdict = rules.lookup(task, nr, args) if nr in rules.index else rules.default_verdict
-        if verdict[0] != V.HOLD:
+        if verdict[0] != _HOLD:
             return verdict
         timeout = self.options.notify_timeout
         if timeout == 0 and not self._listeners:

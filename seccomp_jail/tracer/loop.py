@@ -36,8 +36,8 @@ from seccomp_jail.tracer.wake import Waker
 WALL = 0x40000000
 WALL_BLOCK = WALL | os.WUNTRACED
 WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
-SPIN_MIN = 4
-SPIN_MAX = 256
+SPIN_MIN = 16
+SPIN_MAX = 128
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
@@ -50,6 +50,13 @@ R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 
 
 _U64 = struct.Struct("<Q")
 _INFO_EXIT = struct.Struct("<B23xq")  # op, then rval at offset 24 of ptrace_syscall_info
+# Hot-path names bound once: a module global is one lookup, `ptrace.X` two.
+_raw = ptrace.raw
+_GET_INFO, _INFO_SIZE, _SYSCALL, _CONT = ptrace.GET_SYSCALL_INFO, ptrace.INFO_SIZE, ptrace.SYSCALL, ptrace.CONT
+_unpack_seccomp = ptrace.INFO_SECCOMP_FMT.unpack_from
+_unpack_exit = _INFO_EXIT.unpack_from
+_ALLOW = V.ALLOW
+_now = time.time
 
 
 class Policy(Protocol):
@@ -64,6 +71,7 @@ class Tracer:
     def __init__(self, policy: Policy, emit: Callable[[tuple | list], None], names: list[str | None],
                  use_syscall_info: bool = True) -> None:
         self.policy = policy
+        self._decide = policy.on_syscall
         self.emit = emit
         self.names = names
         self.tasks: dict[int, Task] = {}
@@ -217,9 +225,9 @@ class Tracer:
         if not self._probed:
             self._probe(tid)
         if self._get_info:
-            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
+            if _raw(_GET_INFO, tid, _INFO_SIZE, self._info_addr) <= 0:
                 return  # died under us; waitpid will tell
-            f = ptrace.INFO_SECCOMP_FMT.unpack_from(self._info)
+            f = _unpack_seccomp(self._info)
             nr = f[6]
             if nr > 0x7FFFFFFF:
                 nr = self.arch.effective_nr(nr)
@@ -243,12 +251,12 @@ class Tracer:
             self.emit(["S", self._seq, time.time(), task.pid, tid, nr, args, captured,
                        "abort", "jail", -errno.EPERM, "signals the jail"])
             return
-        verdict = self.policy.on_syscall(task, nr, args)
+        verdict = self._decide(task, nr, args)
         self._seq += 1
-        if verdict[0] == V.ALLOW:
+        if verdict[0] == _ALLOW:
             # Resume first: the bookkeeping below overlaps the syscall.
-            now = time.time()
-            ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
+            now = _now()
+            _raw(_SYSCALL, tid, 0, 0)
             task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
                            verdict[2], verdict[3], None, verdict[4]]
             return
@@ -371,12 +379,8 @@ class Tracer:
 
     # ----- syscall exit --------------------------------------------------------
 
-    def _read_retval(self, tid: int) -> int | None:
-        if self._get_info:
-            if ptrace.raw(ptrace.GET_SYSCALL_INFO, tid, ptrace.INFO_SIZE, self._info_addr) <= 0:
-                return None
-            op, rval = _INFO_EXIT.unpack_from(self._info)
-            return rval if op == ptrace.INFO_EXIT else None
+    def _read_retval_regs(self, tid: int) -> int | None:
+        """The return value from rax, where GET_SYSCALL_INFO is missing."""
         try:
             value = ptrace.peekuser(tid, self.arch.RAX)
         except (ptrace.TaskGone, OSError):
@@ -390,7 +394,14 @@ class Tracer:
             ptrace.raw(ptrace.CONT, tid, 0, 0)
             return
         task.record = None
-        retval = self._read_retval(tid)
+        if not self._get_info:
+            retval = self._read_retval_regs(tid)
+        elif _raw(_GET_INFO, tid, _INFO_SIZE, self._info_addr) > 0:
+            op, retval = _unpack_exit(self._info)
+            if op != ptrace.INFO_EXIT:
+                retval = None
+        else:
+            retval = None  # gone; its death comes through waitpid
         if task.tamper is not None:
             self._set_retval(tid, task.tamper)
             task.tamper = None
@@ -400,7 +411,7 @@ class Tracer:
             name = self.names[nr] if 0 <= nr < len(self.names) else None
             plan = self._exit_plans[nr] = _exit_plan(name)
         extra = plan(record[R_ARGS], retval, task.mem) if plan and retval is not None else None
-        ptrace.raw(ptrace.CONT, tid, 0, 0)  # resume before the bookkeeping
+        _raw(_CONT, tid, 0, 0)  # resume before the bookkeeping
         record[R_RETVAL] = retval
         if extra:
             record[R_CAPTURED] = {**(record[R_CAPTURED] or {}), **extra}
