@@ -8,7 +8,9 @@ is reported as None.
 from __future__ import annotations
 
 import ctypes
+import errno
 
+from seccomp_jail.kernel import ptrace
 from seccomp_jail.kernel.libc import libc
 
 
@@ -51,7 +53,26 @@ class TaskMemory:
         self._local.len = size
         self._remote.base = addr
         self._remote.len = size
-        return _readv(self.pid, ctypes.byref(self._local), 1, ctypes.byref(self._remote), 1, 0)
+        got = _readv(self.pid, ctypes.byref(self._local), 1, ctypes.byref(self._remote), 1, 0)
+        if got < 0 and ctypes.get_errno() == errno.EPERM:
+            return self._peek_into(addr, size)
+        return got
+
+    def _peek_into(self, addr: int, size: int) -> int:
+        """PTRACE_PEEKDATA, word by word: the tracer may always read its stopped
+        tracee, while process_vm_readv refuses a non-dumpable one (prctl
+        PR_SET_DUMPABLE 0) to a tracer without CAP_SYS_PTRACE."""
+        start = addr & ~7
+        data = bytearray()
+        for word_addr in range(start, addr + size, 8):
+            ctypes.set_errno(0)
+            word = ptrace.raw(ptrace.PEEKDATA, self.pid, word_addr, 0)
+            if word == -1 and ctypes.get_errno():
+                break
+            data += (word & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+        data = data[addr - start : addr - start + size]
+        ctypes.memmove(self._buf, bytes(data), len(data))
+        return len(data) if data else -1
 
     def read(self, addr: int, size: int) -> bytes | None:
         if addr == 0 or size <= 0:
