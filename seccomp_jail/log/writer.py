@@ -98,7 +98,8 @@ def serve(read_fd: int, sinks: list[Sink]) -> None:
     skipped; nothing that arrived intact is dropped."""
     try:
         for batch in iter_batches(read_fd, warn):
-            _dispatch(batch, sinks)
+            if sinks:  # with none (-q alone), records are read and let go undecoded
+                _dispatch(batch, sinks)
     finally:
         for sink in sinks:
             try:
