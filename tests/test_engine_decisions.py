@@ -117,3 +117,17 @@ def test_timeout_applies_default_action(targets, tmp_path, capfd):
     assert capfd.readouterr().out.splitlines() == ["getpid=-1"]
     (rec,) = [r for r in read_jsonl(jsonl) if r.get("syscall") == "getpid"]
     assert (rec["action"], rec["origin"], rec["errno"]) == ("abort", "timeout", "EPERM")
+
+
+@pytest.mark.parametrize("bad", [dict(kind="maybe"), dict(kind="abort", errno=5000), dict(kind="edit"),
+                                 dict(kind="edit", nr=39, args=(1,) * 7), dict(kind="fake", value="x")])
+def test_malformed_decisions_are_refused_before_the_tracer(bad):
+    with pytest.raises(ValueError):
+        Decision(**bad)
+
+
+def test_edit_keeps_the_arguments_when_none_are_given(targets, tmp_path, capfd):
+    status, records = run_deciding(
+        targets["decide"], [], lambda s, p: s.decide(p.id, Decision("edit", nr=SYS_GETUID)), tmp_path, True)
+    assert status == 0
+    assert capfd.readouterr().out.splitlines() == [f"getpid={os.getuid()}"]

@@ -22,8 +22,19 @@ class Decision:
     args: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        """Refuse a malformed decision here, in the caller's thread: the tracer
+        must never be handed something it cannot apply."""
         if self.kind not in KINDS:
             raise ValueError(f"unknown decision {self.kind!r} (one of {', '.join(KINDS)})")
+        if not isinstance(self.errno, int) or not 0 <= self.errno <= 4095:
+            raise ValueError(f"errno must be 0..4095, not {self.errno!r}")
+        if not isinstance(self.value, int) or not -(1 << 63) <= self.value < (1 << 64):
+            raise ValueError(f"value must be a 64-bit integer, not {self.value!r}")
+        if self.kind == "edit":
+            if not isinstance(self.nr, int):
+                raise ValueError("an edit needs the syscall number to run")
+            if self.args is not None and (len(self.args) > 6 or not all(isinstance(a, int) for a in self.args)):
+                raise ValueError("an edit takes at most six integer arguments")
 
     def verdict(self, origin: str, rule: str | None = None) -> tuple:
         if self.kind == "allow":
@@ -36,4 +47,5 @@ class Decision:
             return V.fake(self.value, origin, rule)
         if self.kind == "tamper":
             return V.tamper(self.value, origin, rule)
-        return V.edit(self.nr, self.args, origin, rule)
+        args = tuple(self.args or ()) + (0,) * (6 - len(self.args or ()))
+        return V.edit(self.nr, args, origin, rule)

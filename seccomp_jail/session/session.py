@@ -99,6 +99,8 @@ class Session:
         item = self.pending.take(pending_id)
         if item is None or self.tracer is None:
             return False
+        if decision.kind == "edit" and decision.args is None:  # a new number, the same arguments
+            decision = Decision("edit", nr=decision.nr, args=item.args)
         self.tracer.resolve(item.tid, decision.verdict(origin, item.rule))
         return True
 
