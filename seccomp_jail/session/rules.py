@@ -104,6 +104,7 @@ class RuleStore:
                 self._rules.remove(rule)
             except ValueError:
                 return False
+            self._hits.pop(id(rule), None)  # ids are reused once the rule is gone
             self.index = self._build()
             return True
 
