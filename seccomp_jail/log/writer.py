@@ -32,6 +32,7 @@ from seccomp_jail.log.warn import report_suppressed, warn
 if TYPE_CHECKING:
     from seccomp_jail.log.events import Sink
 
+_PR_SET_DUMPABLE = 4
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
 # Signals a user sends to stop or suspend the jail; the writer outlives them to finish the log.
 _IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
@@ -212,6 +213,9 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     """Body of the writer process; the caller _exits when it returns."""
     for signo in _IGNORED_SIGNALS:
         signal.signal(signo, signal.SIG_IGN)
+    from seccomp_jail.kernel.libc import prctl
+
+    prctl(_PR_SET_DUMPABLE, 0)  # the jailed program must not reach our memory through /proc
     # The tracer and the traced program are on the critical path, the log is
     # not: run only on idle CPU time and let a deep pipe absorb the backlog.
     try:

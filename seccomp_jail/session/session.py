@@ -58,6 +58,20 @@ class TaskInfo:
     alive: bool = True
 
 
+PR_SET_DUMPABLE = 4
+
+
+def _not_dumpable() -> None:
+    """Keep same-uid processes (the jailed ones) out of our /proc/PID/mem.
+
+    Only after the target is seized: a child forked while we are not dumpable
+    inherits that until its exec, and an unprivileged tracer could not seize it.
+    """
+    from seccomp_jail.kernel.libc import prctl
+
+    prctl(PR_SET_DUMPABLE, 0)
+
+
 def exit_status(status: int | None) -> int:
     """The shell's view of a wait status: the code, or 128+N when killed by N."""
     if status is None:
@@ -134,6 +148,7 @@ class Session:
             tracer.protect.update((logpipe.writer_pid, tracer.start_waker()))
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))))
             tracer.adopt_root(pid, path)
+            _not_dumpable()
             logpipe.start()
             if forward:
                 forwarder = signals.SignalForwarder(self._signal_targets, self.pids)

@@ -67,10 +67,10 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes) -> int:
     try:
         ptrace.seize(pid, OPTIONS)
     except OSError:
+        os.close(go_w)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
-    finally:
-        os.write(go_w, b"g")
-        os.close(go_w)
+    os.write(go_w, b"g")
+    os.close(go_w)
     return pid

@@ -1,0 +1,41 @@
+"""The jail run by an ordinary user: no_new_privs is set for the filter, and
+the jailed program cannot reach the jail's memory through /proc/PID/mem.
+
+A forked child of the test drops to `nobody` and runs a session in-process
+(the interpreter may live where `nobody` cannot exec it).
+"""
+
+from __future__ import annotations
+
+import os
+
+from seccomp_jail.kernel.libc import prctl
+from seccomp_jail.policy.model import Action, RuleSet
+from seccomp_jail.session import Session, SessionOptions
+
+NOBODY = 65534
+PR_SET_DUMPABLE = 4
+
+
+def run_as_nobody(argv: list[str]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        status = 99
+        try:
+            if os.geteuid() == 0:  # as a user, the test already runs unprivileged
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it; a user's shell would not have
+            os.chdir("/")
+            status = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True)).run(argv)
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_unprivileged_jail_runs_and_keeps_its_memory():
+    assert run_as_nobody(["sh", "-c", "grep -q '^NoNewPrivs:.*1' /proc/self/status && exit 7"]) == 7
+    # $PPID is the jail: opening its memory must fail, reading our own must work
+    assert run_as_nobody(["sh", "-c", "(exec 3</proc/$PPID/mem) 2>/dev/null && exit 1; (exec 4</proc/self/mem) || exit 2; exit 0"]) == 0
