@@ -30,6 +30,7 @@ _readv.argtypes = [
 ]
 
 PAGE = 4096
+FIRST_READ = 256  # bytes; covers nearly every path in one read
 
 
 class TaskMemory:
@@ -85,14 +86,16 @@ class TaskMemory:
     def read_str(self, addr: int, limit: int = 4096) -> bytes | None:
         """Bytes up to (not including) the NUL, at most `limit`.
 
-        A string may end just before an unmapped page, so the first read stops
-        at the page boundary and later reads go page by page.
+        A string may end just before an unmapped page, so no read crosses a
+        page boundary; the first one is short because most strings are.
         """
         if addr == 0:
             return None
         out = b""
+        want = FIRST_READ
         while len(out) < limit:
-            chunk = min(PAGE - (addr % PAGE), limit - len(out))
+            chunk = min(PAGE - (addr % PAGE), limit - len(out), want)
+            want = PAGE
             got = self._read_into(addr, chunk)
             if got <= 0:
                 return out if out else None

@@ -36,8 +36,8 @@ from seccomp_jail.tracer.wake import Waker
 WALL = 0x40000000
 WALL_BLOCK = WALL | os.WUNTRACED
 WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
-SPIN_MIN = 16
-SPIN_MAX = 128
+SPIN_MIN = 8
+SPIN_MAX = 64
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
