@@ -13,6 +13,8 @@ import os
 import shlex
 import sys
 
+from seccomp_jail.cli.commands import help_of
+
 EPILOG = """\
 examples:
   seccomp-jail learn -o app.toml -- ./app --selftest    # run it, write the tightest rules
@@ -35,7 +37,7 @@ f(inish: accept the rest as proposed). End of input finishes too.
 def add_parser(sub) -> None:
     """Add `learn` to the main parser's subparsers."""
     p = sub.add_parser(
-        "learn", help="run a program permissively and write the rules it needs",
+        "learn", help=help_of("learn"),
         description="Write a rule file from what a program does: run it (every syscall allowed "
                     "and recorded), or read a run recorded with --db.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,

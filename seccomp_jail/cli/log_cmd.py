@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 
+from seccomp_jail.cli.commands import help_of
+
 _LOG_HELP = """\
 Read a run recorded with `seccomp-jail run --db FILE`. The database can be
 read while the run is still going. Its schema is in docs/log-schema.md, so
@@ -41,7 +43,7 @@ an option given twice accepts either value (--pid 10 --pid 12). --pid and
 def add_parser(subparsers) -> None:
     """Add `log` and its subcommands to the main parser's subparsers."""
     log = subparsers.add_parser(
-        "log", help="summarise or list a run recorded with --db",
+        "log", help=help_of("log"),
         description=_LOG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = log.add_subparsers(dest="log_command", metavar="{stats,show}", required=True)
     filters = _filter_options()

@@ -7,9 +7,11 @@ when it runs, so `seccomp-jail run -- true` starts fast.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from seccomp_jail import __version__
+from seccomp_jail.cli.commands import COMMANDS
 
 DESCRIPTION = """\
 Run a program in a syscall jail: every system call of the program and of all
@@ -24,24 +26,26 @@ its descendants is judged by rules, logged, and can be denied or faked.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that subcommand gets its options (and imports)."""
     parser = argparse.ArgumentParser(
         prog="seccomp-jail", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"seccomp-jail {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from seccomp_jail.cli import learn_cmd, log_cmd, rules_cmd, run_cmd
-
-    run_cmd.add_parser(sub)
-    log_cmd.add_parser(sub)
-    rules_cmd.add_parser(sub)
-    learn_cmd.add_parser(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"seccomp_jail.cli.{module}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -13,6 +13,8 @@ import shutil
 import sys
 import textwrap
 
+from seccomp_jail.cli.commands import help_of
+
 _RULES_HELP = """\
 Write, check and inspect rule files (TOML; the language is in docs/rules.md).
 
@@ -37,7 +39,7 @@ TOCTOU_NOTE = (
 def add_parser(sub) -> None:
     """Add `rules` and its subcommands to the main parser's subparsers."""
     rules = sub.add_parser(
-        "rules", help="write, check and inspect rule files",
+        "rules", help=help_of("rules"),
         description=_RULES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = rules.add_subparsers(dest="rules_command", metavar="{presets,new,check,show,bpf}",
                                     required=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seccomp_jail.cli.commands import help_of
+
 EPILOG = """\
 actions in rule files:
   allow-forever, abort-forever   decided in the kernel filter: no cost, fixed for the run
@@ -24,7 +26,7 @@ seccomp-jail itself with kill are passed on to the program.
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="run a program in the jail",
+        help=help_of("run"),
         description="Run PROGRAM so that every syscall of it and its descendants is judged by rules.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
