@@ -34,6 +34,9 @@ def block() -> None:
 
 
 def unblock() -> None:
+    """Unblock, dropping copies that arrived after the run: the program had its own."""
+    while signal.sigtimedwait(FORWARDED, 0) is not None:
+        pass
     signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
 
 
