@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seccomp_jail.kernel.libc import load_library
 
@@ -61,8 +61,7 @@ class _ArgCmp(ctypes.Structure):
     ]
 
 
-@dataclass(frozen=True)
-class ArgCmp:
+class ArgCmp(NamedTuple):
     """One argument comparison: `args[arg] OP a` (MASKED_EQ: `args[arg] & a == b`)."""
 
     arg: int

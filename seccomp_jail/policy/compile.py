@@ -19,7 +19,7 @@ integrity rules, which no rule file can override:
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.kernel import libseccomp as L
@@ -51,8 +51,7 @@ _SECCOMP_DATA_ARCH = 4
 RET_TRACE = L.ACT_TRACE(0)
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     """Where one syscall is decided, for `rules show` and for the session."""
 
     where: str  # "kernel" or "tracer"
@@ -60,13 +59,16 @@ class Placement:
     reason: str = ""  # why, when the jail overrode the rules
 
 
-@dataclass
 class CompiledFilter:
-    body: bytes  # libseccomp's program
-    placements: dict[int, Placement]
-    pfc: str
-    limit: int  # first syscall number the table does not know
-    table: SyscallTable
+    """libseccomp's program for a rule set, and where each syscall is decided."""
+
+    def __init__(self, body: bytes, placements: dict[int, Placement], pfc: str, limit: int,
+                 table: SyscallTable) -> None:
+        self.body = body  # libseccomp's program
+        self.placements = placements
+        self.pfc = pfc
+        self.limit = limit  # first syscall number the table does not know
+        self.table = table
 
     @property
     def bpf(self) -> bytes:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import enum
 import errno as _errno
-from dataclasses import dataclass, field
+from typing import NamedTuple
+
+# Value types are NamedTuples rather than dataclasses: `seccomp-jail run`
+# imports this module at start-up, and dataclasses (with inspect) would add
+# some 20 ms to every run.
 
 
 class Action(enum.Enum):
@@ -37,8 +41,7 @@ ACTION_NAMES = [a.value for a in Action]
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=", "&")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a rule came from, for messages and `rules show`."""
 
     file: str
@@ -48,8 +51,7 @@ class Source:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True)
-class ArgCondition:
+class ArgCondition(NamedTuple):
     """`args[arg] OP value`; with op "&", `(args[arg] & mask) == value`.
 
     Values are unsigned 64-bit, as the kernel hands them to seccomp.
@@ -78,8 +80,7 @@ class ArgCondition:
         return (a & self.mask) == self.value
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """strace's `when=first[..last][+step]`: which matching calls the rule takes.
 
     Counted per rule over the whole run, from 1, over every call that meets
@@ -100,8 +101,7 @@ class When:
         return self.last is not None or n == self.first
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Which tasks a rule applies to; empty fields mean any.
 
     exe: globs on the executable path; comm: command names (/proc/PID/comm);
@@ -114,8 +114,7 @@ class Scope:
     under: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One `[[rule]]`: which syscalls, under which conditions, what to do."""
 
     syscalls: tuple[int, ...]
@@ -128,7 +127,7 @@ class Rule:
     origin: str = "rule"
     # The `syscall` entries as the file wrote them (names, numbers, groups),
     # for `rules show`; two rules naming the same syscalls are still equal.
-    written: tuple[str, ...] = field(default=(), compare=False)
+    written: tuple[str, ...] = ()
     # Tracer-only conditions (read from the task's memory or state; racy
     # against another thread rewriting that memory, see docs/rules.md).
     path: tuple[str, ...] = ()  # globs on the absolute path of the path argument(s)
@@ -153,15 +152,39 @@ class Rule:
         """True when the kernel filter alone can carry this rule."""
         return self.action.forever and not self.needs_tracer
 
+    def _compared(self) -> tuple:
+        return self[:_WRITTEN] + self[_WRITTEN + 1:]
 
-@dataclass
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rule) and self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+_WRITTEN = Rule._fields.index("written")  # not compared: spelling only
+
+
 class RuleSet:
     """A whole rule file: default action plus rules in precedence order."""
 
-    default: Action = Action.ALLOW
-    default_errno: int = _errno.EPERM
-    rules: list[Rule] = field(default_factory=list)
-    source: str | None = None
+    __slots__ = ("default", "default_errno", "rules", "source")
+
+    def __init__(self, default: Action = Action.ALLOW, default_errno: int = _errno.EPERM,
+                 rules: list[Rule] | None = None, source: str | None = None) -> None:
+        self.default = default
+        self.default_errno = default_errno
+        self.rules = [] if rules is None else rules
+        self.source = source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RuleSet) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"RuleSet(default={self.default}, rules={len(self.rules)}, source={self.source!r})"
 
     def rules_for(self, nr: int) -> list[Rule]:
         return [r for r in self.rules if nr in r.syscalls]

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import errno as _errno
-from dataclasses import dataclass
 
 from seccomp_jail.tracer import verdict as V
 
 KINDS = ("allow", "abort", "kill", "fake", "tamper", "edit")
 
 
-@dataclass(frozen=True)
 class Decision:
     """allow | abort (errno) | kill | fake (value, syscall skipped) |
     tamper (value, after the real syscall ran) | edit (nr and args, then run)."""
 
-    kind: str
-    errno: int = _errno.EPERM
-    value: int = 0
-    nr: int | None = None
-    args: tuple[int, ...] | None = None
+    __slots__ = ("kind", "errno", "value", "nr", "args")
 
-    def __post_init__(self) -> None:
+    def __init__(self, kind: str, errno: int = _errno.EPERM, value: int = 0, nr: int | None = None,
+                 args: tuple[int, ...] | None = None) -> None:
+        self.kind = kind
+        self.errno = errno
+        self.value = value
+        self.nr = nr
+        self.args = args
+        self._check()
+
+    def __repr__(self) -> str:
+        return f"Decision({self.kind!r}, errno={self.errno}, value={self.value}, nr={self.nr}, args={self.args})"
+
+    def _check(self) -> None:
         """Refuse a malformed decision here, in the caller's thread: the tracer
         must never be handed something it cannot apply."""
         if self.kind not in KINDS:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass
-class Pending:
+class Pending(NamedTuple):
+    """One held syscall, as front ends list it."""
+
     id: int
     tid: int
     pid: int
@@ -23,8 +24,8 @@ class Pending:
     syscall: str
     args: tuple[int, ...]
     rule: str | None
-    created: float = field(default_factory=time.time)
-    deadline: float | None = None
+    created: float
+    deadline: float | None  # None: waits until someone decides
 
 
 class PendingTable:
@@ -38,11 +39,12 @@ class PendingTable:
 
     def add(self, tid: int, pid: int, nr: int, syscall: str, args: tuple[int, ...], rule: str | None,
             timeout: float | None, on_timeout) -> Pending:
-        item = Pending(next(self._ids), tid, pid, nr, syscall, args, rule)
+        now = time.time()
+        item = Pending(next(self._ids), tid, pid, nr, syscall, args, rule, now,
+                       None if timeout is None else now + timeout)
         with self._lock:
             self._items[item.id] = item
             if timeout is not None:
-                item.deadline = item.created + timeout
                 timer = threading.Timer(timeout, on_timeout, (item.id,))
                 timer.daemon = True
                 self._timers[item.id] = timer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import threading
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from typing import Callable
 
 from seccomp_jail.arch.syscalls import native_table
@@ -30,8 +30,7 @@ TIMEOUT_ACTIONS = ("allow", "abort", "kill")
 _HOLD = V.HOLD
 
 
-@dataclass
-class SessionOptions:
+class SessionOptions(NamedTuple):
     text: str | None = None  # -o FILE; None: stderr unless quiet
     quiet: bool = False
     color: bool = False
@@ -40,22 +39,24 @@ class SessionOptions:
     notify_timeout: float | None = 30.0  # None waits forever
     timeout_action: str = "abort"
     timeout_errno: int = _errno.EPERM
-    use_syscall_info: bool = field(default_factory=lambda: os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1")
+    use_syscall_info: bool | None = None  # None: unless SECCOMP_JAIL_NO_SYSCALL_INFO=1
     env: dict[str, str] | None = None
     forward_signals: bool = True
 
 
-@dataclass
 class TaskInfo:
     """A node of the process/thread tree, built from the tracer's own events."""
 
-    tid: int
-    pid: int
-    ppid: int
-    exe: str
-    kind: str  # "process" or "thread"
-    status: int | None = None  # wait status once it is gone
-    alive: bool = True
+    __slots__ = ("tid", "pid", "ppid", "exe", "kind", "status", "alive")
+
+    def __init__(self, tid: int, pid: int, ppid: int, exe: str, kind: str) -> None:
+        self.tid = tid
+        self.pid = pid
+        self.ppid = ppid
+        self.exe = exe
+        self.kind = kind  # "process" or "thread"
+        self.status: int | None = None  # wait status once it is gone
+        self.alive = True
 
 
 PR_SET_DUMPABLE = 4
@@ -139,7 +140,10 @@ class Session:
             dict(text=opts.text, text_to_stderr=opts.text is None and not opts.quiet, color=opts.color,
                  db=opts.db, jsonl=opts.jsonl, command=list(argv))
         )
-        tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, opts.use_syscall_info)
+        use_info = opts.use_syscall_info
+        if use_info is None:
+            use_info = os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1"
+        tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, use_info)
         self.tracer = tracer
         forwarder = None
         try:
