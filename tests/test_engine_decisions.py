@@ -96,6 +96,8 @@ def test_pending_from_threads_answered_in_any_order(targets, tmp_path, capfd, us
             held.append(pending)
             if len(held) == 1:
                 return
+            if len(held) == 2:
+                assert [p.id for p in session.pending.list()] == [p.id for p in held]
             batch = list(reversed(held)) if len(held) == 2 else [pending]
         for p in batch:
             assert session.decide(p.id, Decision("fake", value=100 + held.index(p)))
@@ -131,3 +133,19 @@ def test_edit_keeps_the_arguments_when_none_are_given(targets, tmp_path, capfd):
         targets["decide"], [], lambda s, p: s.decide(p.id, Decision("edit", nr=SYS_GETUID)), tmp_path, True)
     assert status == 0
     assert capfd.readouterr().out.splitlines() == [f"getpid={os.getuid()}"]
+
+
+def test_rule_store_changes_are_listed_in_precedence_order():
+    from seccomp_jail.arch.syscalls import native_table
+    from seccomp_jail.policy.compile import compile_rules
+    from seccomp_jail.policy.model import Action
+    from seccomp_jail.session.rules import RuleNotChangeable, RuleStore
+
+    ruleset = parse_rules(NOTIFY_GETPID, "rules.toml")
+    store = RuleStore(ruleset, native_table(), compile_rules(ruleset, native_table()))
+    added = store.add("getpid", Action.ABORT)
+    assert store.rules()[0] is added and store.rules()[1:] == ruleset.rules
+    with pytest.raises(RuleNotChangeable):  # decided in the kernel for this run
+        store.add("mkdir", Action.ABORT)
+    assert store.remove(added) and not store.remove(added)
+    assert store.rules() == ruleset.rules

@@ -86,18 +86,6 @@ def seize(pid: int, options: int) -> None:
     call(SEIZE, pid, 0, options)
 
 
-def cont(pid: int, sig: int = 0) -> None:
-    call(CONT, pid, 0, sig)
-
-
-def listen(pid: int) -> None:
-    call(LISTEN, pid)
-
-
-def interrupt(pid: int) -> None:
-    call(INTERRUPT, pid)
-
-
 def geteventmsg(pid: int) -> int:
     buf = ctypes.c_ulong()
     call(GETEVENTMSG, pid, 0, ctypes.addressof(buf))
@@ -110,10 +98,6 @@ def peekuser(pid: int, offset: int) -> int:
     if ret == -1 and ctypes.get_errno():
         fail(PEEKUSER, pid)
     return ret & 0xFFFFFFFFFFFFFFFF
-
-
-def pokeuser(pid: int, offset: int, value: int) -> None:
-    call(POKEUSER, pid, offset, value & 0xFFFFFFFFFFFFFFFF)
 
 
 def probe_syscall_info(pid: int) -> tuple[bool, bool]:

@@ -22,8 +22,8 @@ EDIT = 6  # change number and arguments, then run it
 Verdict = tuple
 
 
-def allow(origin: str, rule: str | None = None, action: str = "allow") -> Verdict:
-    return (ALLOW, None, action, origin, rule)
+def allow(origin: str, rule: str | None = None) -> Verdict:
+    return (ALLOW, None, "allow", origin, rule)
 
 
 def abort(err: int, origin: str, rule: str | None = None) -> Verdict:
