@@ -77,3 +77,26 @@ def test_ctrl_z_then_fg_in_an_interactive_shell(targets, tmp_path):
     os.waitpid(pid, 0)
     os.close(master)
     assert not steps, f"stuck before {steps[0][0]!r}; output: {out!r}"
+
+
+def _count_after(targets, tmp_path, send) -> tuple[int, bytes]:
+    """Run sigcount in the jail in a session of its own; `send(jail_pid)` once it is ready."""
+    import subprocess
+
+    proc = subprocess.Popen(jail_command("run", "-q", "--", targets["sigcount"]), stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)
+    assert proc.stdout.readline() == b"ready\n"
+    send(proc.pid)
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, out
+
+
+def test_sigterm_to_the_jail_alone_is_passed_on_once(targets, tmp_path):
+    status, out = _count_after(targets, tmp_path, lambda pid: os.kill(pid, 15))
+    assert (status, out) == (0, b"count=1\n")
+
+
+def test_sigterm_to_the_whole_group_arrives_once(targets, tmp_path):
+    """As `timeout` sends it: to the jail and, through the group, to the program itself."""
+    status, out = _count_after(targets, tmp_path, lambda pid: os.killpg(pid, 15))
+    assert (status, out) == (0, b"count=1\n")

@@ -155,7 +155,8 @@ class Session:
             _not_dumpable()
             logpipe.start()
             if forward:
-                forwarder = signals.SignalForwarder(self._signal_targets, self.pids)
+                forwarder = signals.SignalForwarder(
+                    self._signal_targets, self.pids, lambda pid, sig: tracer.delivered.get((pid, sig)))
                 forwarder.start()
             tracer.run()
         finally:

@@ -8,7 +8,10 @@ Like `strace -o FILE PROG`, the jail keeps running while the target decides:
 * A signal sent to the jail alone with kill(1) (SIGINT, SIGTERM, SIGHUP,
   SIGQUIT) is forwarded to the target's root process (to every traced
   process once the root is gone), so `kill`, `timeout` and service managers
-  stop the jailed program as they would stop it without the jail.
+  stop the jailed program as they would stop it without the jail. When the
+  target got its own copy (the signal went to the whole process group, as
+  `timeout` sends it), nothing is forwarded: programs that treat a second
+  SIGINT as "force quit" must not see one.
 
 SIGKILL cannot be caught: then PTRACE_O_EXITKILL kills every traced task.
 The signals are blocked in every thread and collected by one thread with
@@ -20,6 +23,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from typing import Callable
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -40,10 +44,17 @@ def unblock() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
 
 
+# How long a forwarded signal waits for the target to show that it got its own
+# copy (a kill of the whole process group reaches both of us).
+SETTLE = 0.05
+
+
 class SignalForwarder:
-    def __init__(self, targets: Callable[[], list[int]], traced: Callable[[], set[int]]) -> None:
+    def __init__(self, targets: Callable[[], list[int]], traced: Callable[[], set[int]],
+                 delivered: Callable[[int, int], float | None]) -> None:
         self._targets = targets
         self._traced = traced
+        self._delivered = delivered
         self._thread = threading.Thread(target=self._run, name="signals", daemon=True)
         self._stop = False
 
@@ -59,11 +70,26 @@ class SignalForwarder:
                 continue  # from the terminal: the target has its own copy
             if info.si_pid in self._traced():
                 continue  # the jailed program signalled its process group, us included
+            since = time.monotonic()
             for pid in self._targets():
+                if self._got_own_copy(pid, info.si_signo, since):
+                    continue  # sent to the whole group: a second copy would be one too many
                 try:
                     os.kill(pid, info.si_signo)
                 except ProcessLookupError:
                     pass
+
+    def _got_own_copy(self, pid: int, signo: int, since: float) -> bool:
+        """Whether `pid` received `signo` itself around `since`: delivered, or still pending."""
+        while True:
+            seen = self._delivered(pid, signo)
+            if seen is not None and seen >= since - SETTLE:
+                return True
+            if _pending(pid, signo):
+                return True
+            if time.monotonic() >= since + SETTLE:
+                return False
+            time.sleep(0.002)
 
     def stop(self) -> None:
         """End the thread (it wakes on a signal we send ourselves)."""
@@ -71,3 +97,13 @@ class SignalForwarder:
         if self._thread.is_alive():
             signal.pthread_kill(self._thread.ident, signal.SIGHUP)
             self._thread.join(timeout=1)
+
+
+def _pending(pid: int, signo: int) -> bool:
+    """Whether `signo` waits in the process's or its main thread's pending set."""
+    bit = 1 << (signo - 1)
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return any(int(line.split()[1], 16) & bit for line in f if line.startswith((b"SigPnd:", b"ShdPnd:")))
+    except (OSError, ValueError, IndexError):
+        return False

@@ -91,6 +91,8 @@ class Tracer:
         self._seq = 0
         self.waker: Waker | None = None
         self.protect: set[int] = {os.getpid()}  # the jail's own pids, never signalled
+        # (pid, signal) -> when a signal-delivery-stop for it was last seen
+        self.delivered: dict[tuple[int, int], float] = {}
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -469,6 +471,7 @@ class Tracer:
                 return
             self._seq += 1
             self.emit(("G", self._seq, time.time(), task.pid, tid, sig))
+            self.delivered[(task.pid, sig)] = time.monotonic()
             self._resume(task, tid, sig)  # signal-delivery-stop: deliver it
         elif event == ptrace.EVENT_STOP:
             if sig in GROUP_STOP_SIGNALS:

@@ -1,4 +1,4 @@
-/* Counts SIGINTs for about a second, then prints how many arrived.
+/* Counts SIGINTs and SIGTERMs for about a second, then prints how many arrived.
  * Prints "ready" once its handler is in place. */
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@ int main(void)
 {
     struct sigaction sa = {.sa_handler = on_int};
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     printf("ready\n");
     fflush(stdout);
     for (int i = 0; i < 20; i++) {
