@@ -39,6 +39,7 @@ ESSENTIAL = {"exit", "exit_group", "rt_sigreturn", "restart_syscall"}
 ALWAYS_TRACED = {"clone3"}
 
 _CMP = {"==": L.CMP_EQ, "!=": L.CMP_NE, "<": L.CMP_LT, "<=": L.CMP_LE, ">": L.CMP_GT, ">=": L.CMP_GE}
+_CMP_SYMBOL = {v: k for k, v in _CMP.items()}
 
 # Classic BPF opcodes used by the prefix we put before libseccomp's program.
 _LD_W_ABS = 0x20
@@ -172,8 +173,7 @@ def _placement(plan, reason: str) -> Placement:
 def _cond_text(c: L.ArgCmp) -> str:
     if c.op == L.CMP_MASKED_EQ:
         return f"arg{c.arg} & {c.a:#x} == {c.b:#x}"
-    sym = {v: k for k, v in _CMP.items()}[c.op]
-    return f"arg{c.arg} {sym} {c.a:#x}"
+    return f"arg{c.arg} {_CMP_SYMBOL[c.op]} {c.a:#x}"
 
 
 # Signals and pidfds: the jailed program must not stop or kill the jail's own

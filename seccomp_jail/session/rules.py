@@ -52,8 +52,6 @@ class RuleStore:
         self._hits: dict[int, int] = {}  # id(rule) -> matching calls so far, for `when`
         self._table = table
         self._traced = compiled.traced
-        self.default = ruleset.default
-        self.default_errno = ruleset.default_errno
         self.default_verdict = verdict_for(ruleset.default, ruleset.default_errno, "default", None)
         self._rules: list[Rule] = list(ruleset.rules)
         self.index: Index = self._build()

@@ -102,15 +102,9 @@ class Tracer:
         if self.waker:
             self.waker.wake()
 
-    def resolve(self, tid: int, verdict: tuple, on_done: Callable[[bool], None] | None = None) -> None:
+    def resolve(self, tid: int, verdict: tuple) -> None:
         """Apply `verdict` to the syscall `tid` is held at (from any thread)."""
-
-        def apply(tracer: "Tracer") -> None:
-            ok = tracer._apply_held(tid, verdict)
-            if on_done:
-                on_done(ok)
-
-        self.request(apply)
+        self.request(lambda tracer: tracer._apply_held(tid, verdict))
 
     # ----- setup ---------------------------------------------------------------
 
@@ -239,11 +233,7 @@ class Tracer:
             if entry is None:
                 return
             nr, args = entry
-        names = self.names
-        name = names[nr] if 0 <= nr < len(names) else None
-        plan = self._plans.get(nr, 0)
-        if plan == 0:
-            plan = self._plans[nr] = _entry_plan(name)
+        name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
         if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
             return
@@ -264,6 +254,15 @@ class Tracer:
             return
         record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
         self._apply(task, record, verdict)
+
+    def _entry_plan(self, nr: int):
+        """(name, the decoder's capture at entry), cached per number."""
+        names = self.names
+        name = names[nr] if 0 <= nr < len(names) else None
+        plan = self._plans.get(nr, 0)
+        if plan == 0:
+            plan = self._plans[nr] = _entry_plan(name)
+        return name, plan
 
     def _clone_entry(self, task: Task, name: str, nr: int, args: tuple[int, ...]) -> bool:
         """Arm the exit check of a clone-family call; False when clone3 was refused here."""
@@ -309,18 +308,14 @@ class Tracer:
         if kind == V.ALLOW:
             task.record = record
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
-        elif kind == V.ABORT:
-            record[R_RETVAL] = -value
+        elif kind == V.ABORT or kind == V.FAKE:
+            retval = -value if kind == V.ABORT else value
+            record[R_RETVAL] = retval
             task.clone_check = False
-            self._skip(tid, -value)
+            self._skip(tid, retval)
             self.emit(record)
         elif kind == V.HOLD:
             task.held = record
-        elif kind == V.FAKE:
-            record[R_RETVAL] = value
-            task.clone_check = False
-            self._skip(tid, value)
-            self.emit(record)
         elif kind == V.TAMPER:
             task.record = record
             task.tamper = value
@@ -330,8 +325,7 @@ class Tracer:
             self._set_syscall(tid, nr, args)
             record[R_NR] = nr
             record[R_ARGS] = args
-            name = self.names[nr] if 0 <= nr < len(self.names) else None
-            plan = _entry_plan(name)
+            plan = self._entry_plan(nr)[1]
             record[R_CAPTURED] = plan(args, task.mem) if plan else None
             task.record = record
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
