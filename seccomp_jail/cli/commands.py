@@ -1,8 +1,8 @@
 """The subcommands: module and one-line help.
 
-The top-level listing needs only these lines; a command's own options are
-built (and its module imported) only when that command runs, which keeps
-`seccomp-jail run` quick to start.
+A command line that starts with a command builds (and imports) that
+command's parser alone, which keeps `seccomp-jail run` quick to start; only
+the top-level help, which lists them all, needs every one.
 """
 
 COMMANDS = {

@@ -14,6 +14,7 @@ import shlex
 import sys
 
 from seccomp_jail.cli.commands import help_of
+from seccomp_jail.cli.helpformat import HelpFormatter
 
 EPILOG = """\
 examples:
@@ -40,7 +41,7 @@ def add_parser(sub) -> None:
         "learn", help=help_of("learn"),
         description="Write a rule file from what a program does: run it (every syscall allowed "
                     "and recorded), or read a run recorded with --db.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG, formatter_class=HelpFormatter,
         usage="seccomp-jail learn -o FILE [--db DB] [--force] -- PROGRAM [ARGS...]\n"
               "       seccomp-jail learn --review DB -o FILE [--force] [--cwd DIR]")
     p.add_argument("-o", "--output", metavar="FILE", required=True,

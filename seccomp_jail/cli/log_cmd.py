@@ -11,6 +11,7 @@ import os
 import sys
 
 from seccomp_jail.cli.commands import help_of
+from seccomp_jail.cli.helpformat import HelpFormatter, Parser
 
 _LOG_HELP = """\
 Read a run recorded with `seccomp-jail run --db FILE`. The database can be
@@ -44,16 +45,16 @@ def add_parser(subparsers) -> None:
     """Add `log` and its subcommands to the main parser's subparsers."""
     log = subparsers.add_parser(
         "log", help=help_of("log"),
-        description=_LOG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_LOG_HELP, formatter_class=HelpFormatter)
     commands = log.add_subparsers(dest="log_command", metavar="{stats,show}", required=True)
     filters = _filter_options()
     stats_parser = commands.add_parser(
         "stats", parents=[filters], help="calls, errors and actions per syscall (like strace -c)",
-        description=_STATS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_STATS_HELP, formatter_class=HelpFormatter)
     stats_parser.set_defaults(func=run_stats)
     show = commands.add_parser(
         "show", parents=[filters], help="list the recorded syscalls, signals and exits",
-        description=_SHOW_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_SHOW_HELP, formatter_class=HelpFormatter)
     show.add_argument("--json", action="store_true",
                       help="one JSON object per line, as written by `run --jsonl`")
     show.set_defaults(func=run_show)
@@ -61,7 +62,7 @@ def add_parser(subparsers) -> None:
 
 def _filter_options() -> argparse.ArgumentParser:
     """DB and the filters shared by `stats` and `show`."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = Parser(add_help=False)
     parent.add_argument("db", metavar="DB", help="database written by `seccomp-jail run --db DB`")
     group = parent.add_argument_group("filters (repeat an option to accept several values)")
     group.add_argument("--pid", type=int, action="append", default=[], metavar="N",

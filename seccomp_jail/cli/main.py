@@ -12,6 +12,7 @@ import sys
 
 from seccomp_jail import __version__
 from seccomp_jail.cli.commands import COMMANDS
+from seccomp_jail.cli.helpformat import Parser
 
 DESCRIPTION = """\
 Run a program in a syscall jail: every system call of the program and of all
@@ -27,24 +28,23 @@ its descendants is judged by rules, logged, and can be denied or faked.
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; with `command`, only that subcommand gets its options (and imports)."""
-    parser = argparse.ArgumentParser(
-        prog="seccomp-jail", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    """The parser; with `command`, only that subcommand (and its module): enough
+    for a command line that starts with it, the top level just hands it over."""
+    parser = Parser(prog="seccomp-jail", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"seccomp-jail {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
+    for name, (module, _) in COMMANDS.items():
         if command is None or name == command:
             importlib.import_module(f"seccomp_jail.cli.{module}").add_parser(sub)
-        else:
-            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(command if command in COMMANDS else None)
+    # Anything before the command (-h, --version, a mistake) may print the
+    # top-level help, which lists every command: then all are built.
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

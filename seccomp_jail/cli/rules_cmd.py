@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import textwrap
 
 from seccomp_jail.cli.commands import help_of
+from seccomp_jail.cli.helpformat import HelpFormatter, terminal_columns
 
 _RULES_HELP = """\
 Write, check and inspect rule files (TOML; the language is in docs/rules.md).
@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
     """Add `rules` and its subcommands to the main parser's subparsers."""
     rules = sub.add_parser(
         "rules", help=help_of("rules"),
-        description=_RULES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_RULES_HELP, formatter_class=HelpFormatter)
     commands = rules.add_subparsers(dest="rules_command", metavar="{presets,new,check,show,bpf}",
                                     required=True)
     p = commands.add_parser("presets", help="list the presets shipped with seccomp-jail")
@@ -159,7 +159,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    return max(60, min(terminal_columns(100), 120))
 
 
 def _show_groups(name: str | None) -> int:

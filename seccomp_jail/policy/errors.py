@@ -8,7 +8,6 @@ valid) TOML text once and remembers the line of every table header and key.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 
 # A key path into the parsed document: table and key names, and indexes into
@@ -145,6 +144,8 @@ def _resolve(keys: KeyPath, arrays: dict[KeyPath, int], is_array: bool) -> KeyPa
 
 def _decode_key(raw: str) -> KeyPath:
     """The names of a dotted, possibly quoted key; tomllib does the unquoting."""
+    import tomllib  # not at the top: a run without a rule file needs RuleError only
+
     try:
         doc = tomllib.loads(raw + " = 0")
     except tomllib.TOMLDecodeError:

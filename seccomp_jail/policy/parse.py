@@ -79,21 +79,18 @@ TOP_KEYS = ("version", "default", "errno", "rule")
 TRACER_KEYS = ("path", "addr", "port", "exe", "comm", "under", "when", "return", "replace-return")
 RULE_KEYS = ("syscall", "action", "errno", "args", "comment") + TRACER_KEYS
 
-# errno names, aliases included (errno.errorcode keeps one name per number).
-ERRNO_NAMES = {n: getattr(_errno, n) for n in dir(_errno) if re.fullmatch(r"E[A-Z0-9]+", n)}
 
 NARGS = 6
 U64 = (1 << 64) - 1
-_CONDITION = re.compile(
-    r"""\s* arg(?P<arg>\d{1,4}) \s*
-        (?: & \s* (?P<mask>[^=!<>\s][^=!<>]*?) \s* )?
-        (?P<op>==|!=|<=|>=|<|>) \s* (?P<value>\S.*?) \s*""",
-    re.S | re.X,
-)
+# Patterns are compiled (by re, which caches them) on first use: most rule
+# files have no conditions, and start-up pays for nothing they do not use.
+_CONDITION = r"""(?sx) \s* arg(?P<arg>\d{1,4}) \s*
+    (?: & \s* (?P<mask>[^=!<>\s][^=!<>]*?) \s* )?
+    (?P<op>==|!=|<=|>=|<|>) \s* (?P<value>\S.*?) \s*"""
 CONDITION_FORM = "write 'argN OP VALUE' or 'argN & MASK == VALUE', OP one of == != < <= > >="
 
 MAX_COUNT = (1 << 31) - 1  # `when` counts; far beyond any real run
-_WHEN = re.compile(r"(?P<first>\d{1,12})(?:\.\.(?P<last>\d{1,12}))?(?:(?P<plus>\+)(?P<step>\d{1,12})?)?")
+_WHEN = r"(?P<first>\d{1,12})(?:\.\.(?P<last>\d{1,12}))?(?:(?P<plus>\+)(?P<step>\d{1,12})?)?"
 WHEN_FORM = "write N, 'FIRST..LAST', 'FIRST+STEP' or 'FIRST..LAST+STEP', counting from 1"
 TASK_COMM_LEN = 16  # the kernel keeps 15 bytes of a command name
 S64 = 1 << 63
@@ -312,12 +309,13 @@ class _Checker:
                 "remove errno or change the action",
             )
         if isinstance(value, str):
-            if value in ERRNO_NAMES:
-                return ERRNO_NAMES[value]
+            names = errno_names()
+            if value in names:
+                return names[value]
             hint = (
                 "write numbers without quotes"
                 if value.isdigit()
-                else did_you_mean(value, ERRNO_NAMES)
+                else did_you_mean(value, names)
             )
             raise self.error(path, f"unknown errno {shown(value)}", hint)
         if type(value) is not int:
@@ -387,7 +385,7 @@ class _Checker:
         return tuple(_int32_form(c, syscalls) for c in conditions)
 
     def _condition(self, path: KeyPath, text: str) -> ArgCondition:
-        m = _CONDITION.fullmatch(text)
+        m = re.fullmatch(_CONDITION, text)
         if not m:
             raise self.error(path, f"cannot read condition {shown(text)}", CONDITION_FORM)
         arg = int(m["arg"])
@@ -490,7 +488,7 @@ class _Checker:
         term = text.strip()
         sign = -1 if term.startswith("-") else 1
         name = term[1:].strip() if sign < 0 else term
-        value = ERRNO_NAMES.get(name)
+        value = errno_names().get(name)
         if value is None and name:
             value = self._constant(where, name, f"in '{where[-1]}'")
             value = value - 2 * S64 if value >= S64 else value
@@ -660,7 +658,7 @@ class _Checker:
             raise self.error(
                 where, f"'when' must be a string or an integer, not {type_name(value)}", WHEN_FORM
             )
-        m = _WHEN.fullmatch(value.strip())
+        m = re.fullmatch(_WHEN, value.strip())
         if not m:
             raise self.error(where, f"cannot read 'when' {shown(value)}", WHEN_FORM)
         first = int(m["first"])
@@ -676,6 +674,13 @@ class _Checker:
                 where, f"'when' {shown(value)} ends before it starts", "FIRST..LAST with LAST >= FIRST"
             )
         return When(first, last, step)
+
+
+@functools.cache
+def errno_names() -> dict[str, int]:
+    """errno names and their numbers, aliases included (errno.errorcode keeps
+    one name per number); built on first use, not at import."""
+    return {n: getattr(_errno, n) for n in dir(_errno) if re.fullmatch(r"E[A-Z0-9]+", n)}
 
 
 @functools.cache

@@ -5,6 +5,9 @@ SQLite/JSONL/text output happen in a separate process (seccomp_jail.log),
 on the other CPU, so the traced program waits for none of it. Records go in
 batches; a flusher thread sends a partial batch that is older than
 `FLUSH_AFTER`, so a quiet target's lines still show up promptly.
+
+With no sink at all (`run -q` alone) nothing is forked and no thread runs:
+records are dropped as they come.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import threading
 import time
 
-from seccomp_jail.log.writer import start_writer
+from seccomp_jail.log.writer import has_sinks, start_writer
 
 BATCH = 512
 FLUSH_AFTER = 0.1
@@ -22,10 +25,14 @@ FLUSH_AFTER = 0.1
 
 class LogPipe:
     def __init__(self, sink_options: dict) -> None:
-        """Start the writer; raises LogError (one line) when a log file cannot be opened."""
-        self._writer = start_writer(**sink_options)
-        self._fd = self._writer.fd
-        self.writer_pid = self._writer.pid
+        """Start the writer, if there is a sink; raises LogError (one line) when a
+        log file cannot be opened."""
+        self._writer = start_writer(**sink_options) if has_sinks(**sink_options) else None
+        self._fd = self._writer.fd if self._writer else -1
+        # The jail's own processes, which the filter keeps the target from signalling.
+        self.pids = (self._writer.pid,) if self._writer else ()
+        if not self._writer:
+            self.emit = _drop
         self._queue: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self._last_send = time.monotonic()
@@ -34,7 +41,8 @@ class LogPipe:
 
     def start(self) -> None:
         """Start the flusher thread: after the target is forked, never before."""
-        self._flusher.start()
+        if self._writer:
+            self._flusher.start()
 
     def emit(self, record) -> None:
         """Called by the tracer for every record; cheap unless a batch is full."""
@@ -69,4 +77,9 @@ class LogPipe:
         self.flush()
         with self._lock:
             self._fd = -1
-            self._writer.close()
+            if self._writer:
+                self._writer.close()
+
+
+def _drop(record) -> None:
+    """`emit` when no sink is open."""
