@@ -250,6 +250,36 @@ def test_format_call_accepts_no_capture_and_signed_arguments():
     assert decode.format_call("openat", (-100, 0, 0, 0, 0, 0), None) == "openat(AT_FDCWD, NULL, O_RDONLY)"
 
 
+def test_a_formatter_reused_across_calls_keeps_them_apart(monkeypatch):
+    """The writer formats every call of a syscall through one formatter, which
+    keeps the text of fds and flags: calls that differ only there, or only in
+    what was captured or in a pointer, must still each read right."""
+    calls = [
+        ("fcntl", (3, 2, 1), {}, "fcntl(3, F_SETFD, FD_CLOEXEC)"),
+        ("fcntl", (3, 3, 1), {}, "fcntl(3, F_GETFL)"),
+        ("fcntl", (3, 2, 0), {}, "fcntl(3, F_SETFD, 0)"),
+        ("fcntl", (4, 2, 1), {}, "fcntl(4, F_SETFD, FD_CLOEXEC)"),
+        ("openat", (neg(-100), 0x1000, 0, 0o644), {1: b"a"}, 'openat(AT_FDCWD, "a", O_RDONLY)'),
+        ("openat", (neg(-100), 0x1000, 0o101, 0o644), {1: b"b"},
+         'openat(AT_FDCWD, "b", O_WRONLY|O_CREAT, 0644)'),
+        ("openat", (neg(-100), 0x1000, 0, 0o600), {1: b"c\n"}, 'openat(AT_FDCWD, "c\\n", O_RDONLY)'),
+        ("openat", (neg(-100), 0x2000, 0, 0), {}, "openat(AT_FDCWD, 0x2000, O_RDONLY)"),
+        ("newfstatat", (5, 0x1000, 0x7FF0, 0x100), {1: b"x"}, 'newfstatat(5, "x", 0x7ff0, AT_SYMLINK_NOFOLLOW)'),
+        ("newfstatat", (5, 0x1000, 0x7FF8, 0x100), {1: b"y"}, 'newfstatat(5, "y", 0x7ff8, AT_SYMLINK_NOFOLLOW)'),
+        ("newfstatat", (5, 0x1000, 0, 0), {1: b"x"}, 'newfstatat(5, "x", NULL, 0)'),
+        ("read", (3, 0x1000, 10), {1: b"hi"}, 'read(3, "hi", 10)'),
+        ("read", (3, 0x1000, 20), {1: b"ho"}, 'read(3, "ho", 20)'),
+        ("getppid", (1, 2, 3, 4, 5, 6), None, "getppid()"),
+    ]
+    for _ in range(2):  # the second round reads what the first one kept
+        for name, args, captured, expected in calls:
+            assert decode.format_call(name, args + (0,) * (6 - len(args)), captured) == expected
+    # Past its bound the store starts again, and still reads right.
+    monkeypatch.setattr(decode, "_FILLS_MAX", 3)
+    for fd in range(10):
+        assert decode.format_call("close", (fd, 0, 0, 0, 0, 0), None) == f"close({fd})"
+
+
 RETVALS = [
     ("openat", 3, "3"),
     ("openat", -2, "-1 ENOENT (No such file or directory)"),
@@ -289,6 +319,15 @@ ERRNOS = [
 @pytest.mark.parametrize("retval, expected", ERRNOS)
 def test_errno_name(retval, expected):
     assert decode.errno_name(retval) == expected
+
+
+@pytest.mark.parametrize("name, retval, expected", RETVALS)
+def test_result_texts_give_text_and_errno_name(name, retval, expected, monkeypatch):
+    monkeypatch.setattr(decode.ResultTexts, "MAX", 2)  # and past its bound it starts again
+    texts = decode.result_texts(name)
+    for _ in range(2):  # the second time, read from what the first one kept
+        assert texts[retval] == (expected, decode.errno_name(retval))
+        assert texts[None] == ("?", None)
 
 
 CONSTANTS = [

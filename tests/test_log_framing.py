@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 from seccomp_jail.log.framing import iter_batches, send_batch
@@ -56,6 +57,23 @@ def test_truncated_frame_is_reported_and_ends_the_stream():
 def test_undecodable_frame_is_skipped_and_the_next_one_read():
     garbage = b"not a pickle"
     frame = len(garbage).to_bytes(4, "little") + garbage
+    got, warnings = _read_all(data=frame, batches=[[("G", 1, 1.0, 1, 1, 15)]])
+    assert got == [[("G", 1, 1.0, 1, 1, 15)]]
+    assert len(warnings) == 1 and "undecodable" in warnings[0]
+
+
+def test_a_batch_marshal_cannot_write_is_pickled():
+    # The tracer's kill record carries signal.SIGKILL, an IntEnum: marshal refuses it.
+    batch = [("S", 1, 1.0, 10, 10, -1, (11, signal.SIGKILL, 0, 0, 0, 0), None, "kill", "jail",
+              None, None)]
+    got, warnings = _read_all(batches=[batch, [("G", 2, 1.0, 1, 1, 15)]])
+    assert got == [batch, [("G", 2, 1.0, 1, 1, 15)]] and warnings == []
+    assert got[0][0][6][1] is signal.SIGKILL
+
+
+def test_undecodable_pickled_frame_is_skipped():
+    garbage = b"not a pickle"
+    frame = (len(garbage) | 1 << 31).to_bytes(4, "little") + garbage
     got, warnings = _read_all(data=frame, batches=[[("G", 1, 1.0, 1, 1, 15)]])
     assert got == [[("G", 1, 1.0, 1, 1, 15)]]
     assert len(warnings) == 1 and "undecodable" in warnings[0]

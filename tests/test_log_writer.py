@@ -245,3 +245,54 @@ def test_database_is_readable_while_the_run_goes_on(tmp_path):
             seen = [event.seq for event in events(open_db(db), Filters())]
         assert seen == [0, 1, 2, 3]
         log.send(RUN[4:])
+
+
+def test_rows_of_a_loop_and_of_mixed_calls_keep_their_values_and_order(tmp_path):
+    """A loop's calls (alike but for seq and time) are written in shared-value
+    statements, others one value per column: every row must read back as sent."""
+    _, db, _ = _paths(tmp_path)
+    loop = [("S", i, T0 + i / 8, 100, 100, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
+             None) for i in range(70)]
+    loop[40] = ("S", 40, T0 + 5, 100, 100, 257, (AT_FDCWD, 0x10, 0, 0, 0, 2**64 - 1), {1: b"/x"},
+                "abort", "rule", -13, "rules.toml:4")
+    loop += [("S", i, T0 + i / 8, 100, 101, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
+              None) for i in range(70, 140)]
+    with start_writer(None, False, False, db, None) as log:
+        log.send(loop)
+    rows = sqlite3.connect(db).execute(
+        "SELECT seq, time, tid, syscall, arg0, arg5, text, action, origin, retval, errno, retval_text,"
+        " rule FROM syscalls ORDER BY id").fetchall()
+    getppid = ("getppid", 1, 6, "getppid()", "allow", "default", 99, None, "99", None)
+    openat = ("openat", -100, -1, 'openat(AT_FDCWD, "/x", O_RDONLY)', "abort", "rule", -13, "EACCES",
+              "-1 EACCES (Permission denied)", "rules.toml:4")
+    assert rows == [(raw[1], raw[2], raw[4], *(openat if raw[1] == 40 else getppid)) for raw in loop]
+
+
+def test_arguments_are_read_as_unsigned_whatever_the_record_holds():
+    """An edited call can carry negative arguments, and the tracer may fill a list."""
+    from seccomp_jail.log.events import from_raw
+
+    event = from_raw(("S", 1, T0, 10, 10, 257, [-100, 0x10, 0, 0, 0, -1], {1: b"/x"}, "edit", "user",
+                      3, None))
+    assert event.args == (AT_FDCWD, 0x10, 0, 0, 0, 2**64 - 1)
+    assert event.text == 'openat(AT_FDCWD, "/x", O_RDONLY)'
+    assert args_to_db(event.args) == (-100, 0x10, 0, 0, 0, -1)
+    with pytest.raises(ValueError):
+        from_raw(("S", 1, T0, 10, 10, 257, (0, 0, 0), None, "allow", "default", 0, None))
+
+
+@pytest.mark.parametrize("retval, errno, rule", [(None, None, None), (-13, "EACCES", 'r\u00e9gles "x".toml:3')])
+def test_jsonl_syscall_line_is_what_json_writes(retval, errno, rule):
+    """The sink writes syscall lines itself, for speed: byte for byte json.dumps's."""
+    from seccomp_jail.log.events import SyscallEvent
+    from seccomp_jail.log.jsonl import dumps, to_dict
+
+    event = SyscallEvent(7, T0 + 0.123456789, 100, 101, 257, "openat", (AT_FDCWD, 1, 2, 3, 4, 2**64 - 1),
+                         'openat(AT_FDCWD, "a\\\\b\\"\\1", O_RDONLY)\x7f\u00e9', "abort", "rule", retval, errno,
+                         "-1 EACCES (Permission denied)", rule)
+    expected = {"type": "syscall", "seq": 7, "time": T0 + 0.123456789, "pid": 100, "tid": 101,
+                "nr": 257, "syscall": "openat", "args": list(event.args), "text": event.text,
+                "action": "abort", "origin": "rule", "retval": retval,
+                "retval_text": "-1 EACCES (Permission denied)", "errno": errno, "rule": rule}
+    assert dumps(event) == json.dumps(expected, separators=(",", ":"))
+    assert to_dict(event) == expected

@@ -4,7 +4,8 @@ Two halves, split by process: the tracer calls `capture_plan` /
 `exit_capture_plan` once per syscall name and runs the returned functions
 at every stop to copy the few bytes worth showing out of the tracee (raw,
 unparsed); the log writer calls `format_call` / `format_retval` on the
-record later. Everything here is pure: memory comes in through `MemReader`.
+record later (through `call_formatter` / `result_texts`, which keep
+what repeats). Everything here is pure: memory comes in through `MemReader`.
 
 What each syscall's arguments are is data (`signatures`), printed by one
 formatter per argument kind (`kinds`, `symbols`).
@@ -13,18 +14,21 @@ formatter per argument kind (`kinds`, `symbols`).
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from seccomp_jail.decode.constants import constant_names, lookup_constant
 from seccomp_jail.decode.kinds import KINDS, Kind
 from seccomp_jail.decode.memory import MemReader
-from seccomp_jail.decode.retval import errno_name, errno_of, format_error
+from seccomp_jail.decode.retval import ResultTexts, errno_name
+from seccomp_jail.decode.retval import result_texts as _result_texts
 from seccomp_jail.decode.signatures import RESULTS, SIGNATURES, SWITCHES
-from seccomp_jail.decode.text import U64, hexnum, s64
+from seccomp_jail.decode.text import U64, hexnum
 
 __all__ = [
     "MemReader",
+    "call_formatter",
     "capture_plan",
     "constant_names",
     "errno_name",
@@ -32,6 +36,7 @@ __all__ = [
     "format_call",
     "format_retval",
     "lookup_constant",
+    "result_texts",
 ]
 
 NARGS = 6
@@ -40,6 +45,7 @@ _MAX_RESULT = (1 << 63) - 1
 Captured = dict[int, object]
 EntryPlan = Callable[[tuple[int, ...], MemReader], Captured]
 ExitPlan = Callable[[tuple[int, ...], int, MemReader], Captured]
+CallFormatter = Callable[[tuple[int, ...], Captured | None], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,19 +143,93 @@ def format_call(name: str, args: tuple[int, ...], captured: Captured | None) -> 
     with no row in the table shows its six arguments in hexadecimal.
     """
     args = tuple(a & U64 for a in args) + (0,) * (NARGS - len(args))
-    sig = _signature(name)
-    if sig is None:
-        return f"{name}({', '.join(hexnum(a) for a in args[:NARGS])})"
-    cap = captured or {}
-    text = ", ".join(kind.fmt(args, i, cap) for i, kind in enumerate(sig.kinds_for(args)))
-    return f"{name}({text})"
+    return call_formatter(name)(args, captured)
+
+
+def call_formatter(name: str) -> CallFormatter:
+    """`format_call` for one syscall, for a caller that formats many: it takes six
+    arguments already in 0..2**64-1.
+
+    Much of a call's text comes from arguments (fds, flags) that repeat from
+    call to call while paths, buffers and pointers change: the text around
+    the changing arguments is kept per value of the repeating ones (`Kind.kept`),
+    so a call costs one lookup plus formatting what changes.
+    """
+    if name in SIGNATURES:
+        return _known_call_formatter(name)
+    return lambda args, captured: f"{name}({', '.join(hexnum(a) for a in args)})"
+
+
+def result_texts(name: str) -> ResultTexts:
+    """retval -> (`format_retval(name, retval)`, `errno_name(retval)`), for the same
+    caller: a mapping, filled as it is read."""
+    return _result_texts(RESULTS.get(name, str))
 
 
 def format_retval(name: str, retval: int | None) -> str:
     """`3`, `-1 ENOENT (No such file or directory)`, `0x7f12a000` for mmap, `?` when unknown."""
-    if retval is None:
-        return "?"
-    code = errno_of(retval)
-    if code is not None:
-        return format_error(code)
-    return RESULTS.get(name, str)(s64(retval))
+    return result_texts(name)[retval][0]
+
+
+# A call's text from its arguments and captures, with the kept arguments' text built in.
+_Fill = Callable[[tuple[int, ...], Captured], str]
+# Per syscall; a bound for unusual programs (many fds, flags that keep changing).
+_FILLS_MAX = 4096
+_NO_CAPTURE: Captured = {}
+
+
+@functools.cache
+def _known_call_formatter(name: str) -> CallFormatter:
+    sig = _signature(name)
+    positions = _kept_positions(sig)
+    key_of = operator.itemgetter(*positions) if positions else lambda args: None
+    fills: dict[object, _Fill] = {}
+
+    def format_one(args: tuple[int, ...], captured: Captured | None) -> str:
+        key = key_of(args)
+        fill = fills.get(key)
+        if fill is None:
+            if len(fills) >= _FILLS_MAX:
+                fills.clear()
+            fill = fills[key] = _fill(name, sig.kinds_for(args), args)
+        return fill(args, captured or _NO_CAPTURE)
+    return format_one
+
+
+def _kept_positions(sig: _Signature) -> tuple[int, ...]:
+    """The arguments a fill depends on: the selector of the variants and
+    every argument that is kept in one of them."""
+    positions = {sig.selector} if sig.selector >= 0 else set()
+    for kinds in (sig.kinds, *(sig.variants or {}).values()):
+        positions.update(i for i, kind in enumerate(kinds) if kind.kept)
+    return tuple(sorted(positions))
+
+
+def _fill(name: str, kinds: tuple[Kind, ...], args: tuple[int, ...]) -> _Fill:
+    """The text of calls whose kept arguments are those of `args`: fixed text
+    around the other arguments, formatted at each call. The usual shapes (no
+    such argument, one, two) get a function of their own, one f-string each."""
+    pieces = [f"{name}("]
+    holes = []
+    for i, kind in enumerate(kinds):
+        if i:
+            pieces[-1] += ", "
+        if kind.kept:
+            pieces[-1] += kind.fmt(args, i, _NO_CAPTURE)
+        else:
+            holes.append((i, kind.fmt))
+            pieces.append("")
+    pieces[-1] += ")"
+    if not holes:
+        text = pieces[0]
+        return lambda args, cap: text
+    if len(holes) == 1:
+        (i, f), (head, tail) = holes[0], pieces
+        return lambda args, cap: f"{head}{f(args, i, cap)}{tail}"
+    if len(holes) == 2:
+        (i, f), (j, g) = holes
+        head, middle, tail = pieces
+        return lambda args, cap: f"{head}{f(args, i, cap)}{middle}{g(args, j, cap)}{tail}"
+    parts = tuple((i, f, after) for (i, f), after in zip(holes, pieces[1:]))
+    head = pieces[0]
+    return lambda args, cap: head + "".join(f(args, i, cap) + after for i, f, after in parts)

@@ -35,9 +35,15 @@ ExitCapture = Callable[[Args, int, int, MemReader], object]
 
 @dataclass(frozen=True, slots=True)
 class Kind:
+    """`kept`: printed from its own register alone and worth remembering per
+    value (fds, flags, symbols), so the text of a call is kept per value of
+    such arguments and only the others are formatted anew. Pointers and sizes
+    are not kept: cheap to print, and rarely the same twice."""
+
     fmt: Formatter
     enter: EntryCapture | None = None
     exit: ExitCapture | None = None
+    kept: bool = False
 
 
 # --- captures --------------------------------------------------------------------------------
@@ -164,8 +170,8 @@ def _envp_fmt(args: Args, i: int, cap: Captured) -> str:
     return f"{pointer(args[i])} /* {count} var{'' if count == 1 else 's'} */"
 
 
-def _scalar(render: Callable[[int], str]) -> Kind:
-    return Kind(lambda args, i, cap: render(args[i]))
+def _scalar(render: Callable[[int], str], kept: bool = True) -> Kind:
+    return Kind(lambda args, i, cap: render(args[i]), kept=kept)
 
 
 _INT = _scalar(lambda v: str(s32(v)))
@@ -175,11 +181,11 @@ KINDS: dict[str, Kind] = {
     "fd": _INT,
     "pid": _INT,
     "uint": _scalar(lambda v: str(v & U32)),
-    "long": _scalar(lambda v: str(s64(v))),
-    "ulong": _scalar(str),
-    "size": _scalar(str),
-    "hex": _scalar(hexnum),
-    "ptr": _scalar(pointer),
+    "long": _scalar(lambda v: str(s64(v)), kept=False),
+    "ulong": _scalar(str, kept=False),
+    "size": _scalar(str, kept=False),
+    "hex": _scalar(hexnum, kept=False),
+    "ptr": _scalar(pointer, kept=False),
     "mode": _scalar(lambda v: octal(v & U32)),
     # entry captures
     "path": Kind(_text(PATH_MAX - 1), enter=_string(PATH_MAX)),

@@ -9,7 +9,9 @@ interrupts a syscall that will be restarted.
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
+from collections.abc import Callable
 
 from seccomp_jail.decode.text import s64
 
@@ -51,3 +53,41 @@ def format_error(code: int) -> str:
     if restart is not None:
         return f"? {restart[0]} ({restart[1]})"
     return f"-1 {ERRNO_NAMES.get(code, code)} ({os.strerror(code)})"
+
+
+class ResultTexts(dict):
+    """retval -> (`format_retval`'s text, `errno_name`), for results printed by
+    `render` (str, or hexnum for an address); None gives ("?", None).
+
+    For the log writer, which reads one per record: a mapping that fills
+    itself, so a result seen before (0, a small count, an errno) costs one
+    dict lookup. Bounded: addresses rarely repeat.
+    """
+
+    __slots__ = ("render",)
+    MAX = 4096
+
+    def __init__(self, render: Callable[[int], str]) -> None:
+        super().__init__()
+        self.render = render
+
+    def __missing__(self, retval: int | None) -> tuple[str, str | None]:
+        if len(self) >= self.MAX:
+            self.clear()
+        texts = self[retval] = self._texts(retval)
+        return texts
+
+    def _texts(self, retval: int | None) -> tuple[str, str | None]:
+        if retval is None:
+            return "?", None
+        value = s64(retval)
+        code = errno_of(value)
+        if code is None:
+            return self.render(value), None
+        return format_error(code), ERRNO_NAMES.get(code)
+
+
+@functools.cache
+def result_texts(render: Callable[[int], str]) -> ResultTexts:
+    """The one `ResultTexts` of `render`, shared by every syscall printed with it."""
+    return ResultTexts(render)

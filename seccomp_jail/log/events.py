@@ -12,7 +12,6 @@ happens here, in the writer process. The raw formats are:
 from __future__ import annotations
 
 import errno as _errno
-import functools
 import signal as _signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,24 +106,26 @@ def from_raw(raw: Sequence) -> Event:
     """Build the event for one raw record (a tuple, or a list the tracer filled
     in place); raises ValueError/TypeError on a malformed one."""
     tag = raw[0]
-    if tag == "S":
-        return _syscall(*raw[1:])
+    if tag == "S":  # nearly every record: decoded here, in one call
+        _, seq, time, pid, tid, nr, args, captured, action, origin, retval, rule = raw
+        a0, a1, a2, a3, a4, a5 = args  # ValueError unless exactly six
+        if type(args) is not tuple or (a0 | a1 | a2 | a3 | a4 | a5) >> 64:  # a list; negative or too big
+            args = (a0 & U64, a1 & U64, a2 & U64, a3 & U64, a4 & U64, a5 & U64)
+        name, call_text, result_texts = _DECODERS[nr]
+        try:
+            text = call_text(args, captured)
+            retval_text, errno = result_texts[retval]
+        except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
+            warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
+            text, retval_text, errno = _undecoded(name, args, retval)
+        return SyscallEvent(seq, float(time), pid, tid, nr, name, args, text, action, origin,
+                            retval, errno, retval_text, rule)
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":
         _, seq, time, pid, tid, signo = raw
         return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo))
     raise ValueError(f"unknown record type {tag!r}")
-
-
-def _syscall(seq, time, pid, tid, nr, args, captured, action, origin, retval, rule) -> SyscallEvent:
-    a0, a1, a2, a3, a4, a5 = args  # ValueError unless exactly six
-    args = (a0 & U64, a1 & U64, a2 & U64, a3 & U64, a4 & U64, a5 & U64)
-    name_of, decode = _tools()
-    name = name_of(nr)
-    text, retval_text, errno = _decoded(decode, name, args, captured, retval)
-    return SyscallEvent(seq, float(time), pid, tid, nr, name, args, text, action, origin,
-                        retval, errno, retval_text, rule)
 
 
 def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:
@@ -134,46 +135,29 @@ def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:
     return TaskEvent(seq, float(time), kind, pid, tid, ppid, detail)
 
 
-@functools.cache
-def _tools():
-    """(nr -> name, the decode module), loaded on first use: only the writer
-    process pays for the syscall table and the decoders."""
-    from seccomp_jail import decode
+class _Decoders(dict):
+    """nr -> (name, call formatter, result texts): one dict lookup per record,
+    filled on first use. Bounded, as a program can call any number of unknown
+    syscall numbers."""
 
-    return native_table().name, decode
+    MAX = 1024
+
+    def __missing__(self, nr: int) -> tuple:
+        # Here, not at import: only the writer process pays for the table and the decoders.
+        from seccomp_jail import decode
+
+        name = native_table().name(nr)
+        found = (name, decode.call_formatter(name), decode.result_texts(name))
+        if len(self) < self.MAX:
+            self[nr] = found
+        return found
 
 
-# Programs repeat themselves (the same getppid, the same fstat of the same fd):
-# decoding the same call twice gives the same text, so keep recent results.
-_DECODED: dict[tuple, tuple[str, str, str | None]] = {}
-_DECODED_MAX = 8192
+_DECODERS = _Decoders()
 
 
-def _decoded(decode, name: str, args: tuple[int, ...], captured,
-             retval: int | None) -> tuple[str, str, str | None]:
-    """(call text, result text, errno name) from the strace-style decoders.
-
-    A decoder that fails must not cost the record: the call is then logged
-    with raw hexadecimal arguments and the failure reported.
-    """
-    try:
-        key = (name, args, retval, tuple(captured.items()) if captured else None)
-        hit = _DECODED.get(key)
-    except TypeError:  # an unhashable capture: decode it every time
-        key = hit = None
-    if hit is not None:
-        return hit
-    try:
-        result = (decode.format_call(name, args, captured), decode.format_retval(name, retval),
-                  decode.errno_name(retval))
-    except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
-        warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
-    else:
-        if key is not None:
-            if len(_DECODED) >= _DECODED_MAX:
-                _DECODED.clear()
-            _DECODED[key] = result
-        return result
+def _undecoded(name: str, args: tuple[int, ...], retval: int | None) -> tuple[str, str, str | None]:
+    """(call text, result text, errno name) without the decoders: raw hexadecimal arguments."""
     text = f"{name}({', '.join(hex(a) for a in args)})"
     if retval is None:
         return text, "?", None

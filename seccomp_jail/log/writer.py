@@ -17,20 +17,19 @@ Typical use from the tracer side:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import signal
 import time
-from collections.abc import Sequence
-
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from seccomp_jail.log.framing import iter_batches, send_batch
 from seccomp_jail.log.warn import report_suppressed, warn
 
 if TYPE_CHECKING:
     from seccomp_jail.log.events import Sink
+
+# framing and fcntl are imported where they are used: a run that logs
+# nowhere imports this module for LogError alone.
 
 _PR_SET_DUMPABLE = 4
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
@@ -53,6 +52,27 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
     """
     # Sink modules are imported here, in the writer process, and only those
     # asked for: the tracer waits for the writer before starting the program.
+    sinks: list[Sink] = []
+    for where, opener in _openers(text, text_to_stderr, color, db, jsonl, command):
+        try:
+            sinks.append(opener())
+        except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
+            for sink in sinks:
+                sink.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise LogError(f"cannot open log {where}: {reason}") from exc
+    return sinks
+
+
+def has_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
+              jsonl: str | None, *, command: Sequence[str] = ()) -> bool:
+    """Whether `open_sinks` (same arguments) would open any sink: without one
+    (`run -q` alone) there is no log, and no writer needs to run."""
+    return bool(_openers(text, text_to_stderr, color, db, jsonl, command))
+
+
+def _openers(text, text_to_stderr, color, db, jsonl, command) -> list[tuple[str, Callable[[], Sink]]]:
+    """(destination, opener) for every sink asked for, in the order they open."""
     started = time.time()
     openers = []
     if text_to_stderr:
@@ -63,16 +83,7 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
         openers.append((jsonl, lambda: _jsonl_sink(jsonl)))
     if db:
         openers.append((db, lambda: _db_sink(db, list(command), started)))
-    sinks: list[Sink] = []
-    for where, opener in openers:
-        try:
-            sinks.append(opener())
-        except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
-            for sink in sinks:
-                sink.close()
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise LogError(f"cannot open log {where}: {reason}") from exc
-    return sinks
+    return openers
 
 
 def _text_sink():
@@ -97,6 +108,8 @@ def serve(read_fd: int, sinks: list[Sink]) -> None:
     """Dispatch every record read from `read_fd` to every sink until EOF, then
     close the sinks. A bad record or a failing sink is reported on stderr and
     skipped; nothing that arrived intact is dropped."""
+    from seccomp_jail.log.framing import iter_batches
+
     try:
         for batch in iter_batches(read_fd, warn):
             if sinks:  # with none (-q alone), records are read and let go undecoded
@@ -154,6 +167,8 @@ class WriterHandle:
         self._done_fd = done_fd
 
     def send(self, batch: list) -> None:
+        from seccomp_jail.log.framing import send_batch  # a lookup in sys.modules after the first
+
         send_batch(self.fd, batch)
 
     def close(self) -> None:
@@ -222,8 +237,12 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except OSError:
         os.nice(19)
-    with contextlib.suppress(OSError):
+    import fcntl
+
+    try:
         fcntl.fcntl(data_r, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except OSError:
+        pass
     # Keep none of the tracer's descriptors: a pipe end held here would keep
     # someone else's EOF from ever arriving.
     keep = sorted({data_r, done_w})
@@ -238,6 +257,11 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
         return
     os.write(done_w, f"ok {os.getpid()}\n".encode())
+    # Millions of short-lived records that never form a cycle: here the cyclic
+    # collector finds nothing and costs a few per cent of the writer's time.
+    import gc
+
+    gc.disable()
     serve(data_r, sinks)
 
 
