@@ -52,3 +52,13 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     if ret == -1:
         raise_errno(f"prctl {option}")
     return ret
+
+
+_sched_getcpu = libc.sched_getcpu
+_sched_getcpu.restype = ctypes.c_int
+_sched_getcpu.argtypes = []
+
+
+def current_cpu() -> int:
+    """The CPU the calling thread runs on (os has no sched_getcpu)."""
+    return _sched_getcpu()

@@ -64,9 +64,11 @@ class CompiledFilter:
     """libseccomp's program for a rule set, and where each syscall is decided."""
 
     def __init__(self, body: bytes, placements: dict[int, Placement], pfc: str, limit: int,
-                 table: SyscallTable) -> None:
+                 table: SyscallTable, always_traced: frozenset[int] = frozenset()) -> None:
         self.body = body  # libseccomp's program
         self.placements = placements
+        # Numbers every call of which reaches the tracer: none is decided in the kernel.
+        self.always_traced = always_traced
         self.pfc = pfc
         self.limit = limit  # first syscall number the table does not know
         self.table = table
@@ -244,15 +246,19 @@ def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False)
     for rule in ruleset.rules:
         numbers.update(rule.syscalls)
     placements: dict[int, Placement] = {}
+    always_traced = set()
+    pid_first = {table.number(name) for name in PID_FIRST}  # the prefix may refuse these
     with L.Filter(default_act) as flt:
         flt.set_attr(L.ATTR_ACT_BADARCH, L.ACT_ERRNO(errno.ENOSYS))
         flt.set_attr(L.ATTR_CTL_OPTIMIZE, 2)  # binary tree: O(log n) per syscall
         for nr in sorted(numbers):
             plan, reason = plan_syscall(nr, table.name(nr) if nr in table.numbers_set else None, ruleset, default_act)
             placements[nr] = _placement(plan, reason)
+            if plan == [(RET_TRACE, ())] and nr not in pid_first:
+                always_traced.add(nr)
             for act, conds in plan:
                 if act != default_act:  # libseccomp refuses rules equal to the default
                     flt.add_rule(act, nr, conds)
         body = flt.export_bpf()
         pfc = flt.export_pfc() if with_pfc else ""
-    return CompiledFilter(body, placements, pfc, max(numbers) + 1, table)
+    return CompiledFilter(body, placements, pfc, max(numbers) + 1, table, frozenset(always_traced))

@@ -40,6 +40,8 @@ class SessionOptions(NamedTuple):
     timeout_action: str = "abort"
     timeout_errno: int = _errno.EPERM
     use_syscall_info: bool | None = None  # None: unless SECCOMP_JAIL_NO_SYSCALL_INFO=1
+    # Return values from the kernel's exit tracepoint, not exit stops (root only).
+    use_exit_feed: bool | None = None  # None: unless SECCOMP_JAIL_NO_EXIT_FEED=1
     env: dict[str, str] | None = None
     forward_signals: bool = True
 
@@ -143,14 +145,14 @@ class Session:
         use_info = opts.use_syscall_info
         if use_info is None:
             use_info = os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1"
-        tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, use_info)
+        tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, use_info, capture=bool(logpipe.pids))
         self.tracer = tracer
         forwarder = None
         try:
             if forward:
                 signals.block()
-            tracer.protect.update((logpipe.writer_pid, tracer.start_waker()))
-            pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))))
+            tracer.protect.update((*logpipe.pids, tracer.start_waker()))
+            pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))), self._seized)
             tracer.adopt_root(pid, path)
             _not_dumpable()
             logpipe.start()
@@ -169,6 +171,18 @@ class Session:
             self.pending.clear()  # their tasks are gone with the run
             logpipe.close()
         return exit_status(tracer.root_status)
+
+    def _wants_feed(self) -> bool:
+        use = self.options.use_exit_feed
+        if use is None:
+            use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
+        return use and os.geteuid() == 0 and bool(self.compiled.always_traced)
+
+    def _seized(self, pid: int) -> None:
+        """The target exists and waits for us: set up what must precede its first syscall."""
+        self.tracer.placement.pin()
+        if self._wants_feed():
+            self.tracer.open_feed(pid, self.compiled.always_traced)
 
     def _ancestry(self, pid: int) -> tuple[int, str] | None:
         """(parent pid, parent exe) of process `pid`, from the tree."""

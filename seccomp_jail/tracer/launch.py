@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import Callable
 
 from seccomp_jail.kernel import ptrace
 from seccomp_jail.kernel.seccomp import install_filter
@@ -46,8 +47,13 @@ def find_program(name: str, env: dict[str, str]) -> str:
     raise ProgramNotFound(f"{name}: command not found")
 
 
-def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes) -> int:
-    """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid."""
+def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
+          seized: Callable[[int], object] | None = None) -> int:
+    """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid.
+
+    `seized(pid)` runs once the child is seized and before it goes on: what
+    must be in place before its first syscall (the exit feed) starts there.
+    """
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: only async-signal-safe-ish work until exec
@@ -73,6 +79,8 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes) -> int:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
+    if seized is not None:
+        seized(pid)
     os.write(go_w, b"g")
     os.close(go_w)
     return pid

@@ -3,8 +3,10 @@
 Stops and what we do with them:
 
 * seccomp stop (status 0x7057f): read number and arguments, ask the policy,
-  then run it (PTRACE_SYSCALL, to see its exit), skip it with a made-up
-  result (PTRACE_CONT), edit it, kill, or leave the task stopped (HOLD).
+  then run it, skip it with a made-up result (PTRACE_CONT), edit it, kill,
+  or leave the task stopped (HOLD). An allowed syscall runs with PTRACE_CONT
+  when the exit feed (seccomp_jail.kernel.perf) will tell its result, which
+  is picked up at the task's next stop; else with PTRACE_SYSCALL.
 * syscall-exit stop (0x857f, thanks to TRACESYSGOOD): record the result.
 * fork/vfork/clone events: a new task; exec event: maybe a new tid leader.
 * PTRACE_EVENT_STOP: group-stop (PTRACE_LISTEN, so job control works) or
@@ -30,6 +32,7 @@ from typing import Callable, Protocol
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
 from seccomp_jail.tracer import verdict as V
+from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
 from seccomp_jail.tracer.task import Task
 from seccomp_jail.tracer.wake import Waker
 
@@ -43,6 +46,10 @@ STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
 CLONE_UNTRACED = 0x00800000
 CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
+# Need their exit stop whatever the exit feed could tell: checks there, a new
+# tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
+NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
+_LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 GUARDED = frozenset(("tkill", "pidfd_send_signal"))
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
@@ -57,6 +64,7 @@ _unpack_seccomp = ptrace.INFO_SECCOMP_FMT.unpack_from
 _unpack_exit = _INFO_EXIT.unpack_from
 _ALLOW = V.ALLOW
 _now = time.time
+_mono = time.monotonic_ns
 
 
 class Policy(Protocol):
@@ -69,8 +77,11 @@ class Policy(Protocol):
 
 class Tracer:
     def __init__(self, policy: Policy, emit: Callable[[tuple | list], None], names: list[str | None],
-                 use_syscall_info: bool = True) -> None:
+                 use_syscall_info: bool = True, capture: bool = True) -> None:
+        """`capture`: read what the decoders show (strings, buffers) from the
+        tasks' memory; pointless when no one reads the log."""
         self.policy = policy
+        self._capture = capture
         self._decide = policy.on_syscall
         self.emit = emit
         self.names = names
@@ -93,6 +104,13 @@ class Tracer:
         self.protect: set[int] = {os.getpid()}  # the jail's own pids, never signalled
         # (pid, signal) -> when a signal-delivery-stop for it was last seen
         self.delivered: dict[tuple[int, int], float] = {}
+        # The exit feed (see open_feed): numbers it serves, and how many records wait on it.
+        self.feed = None
+        self._quick: frozenset[int] = frozenset()
+        self._feed_pending = 0
+        self._feed_cap = 0
+        self.fed = 0  # records whose return value came from the feed
+        self.placement = Placement()
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -113,6 +131,31 @@ class Tracer:
         task = Task(pid, pid, os.getpid(), exe)
         self.tasks[pid] = task
         self._task_event("spawn", task, "process")
+
+    def open_feed(self, pid: int, always_traced: frozenset[int]) -> bool:
+        """Take the return values of allowed syscalls from the kernel's exit
+        tracepoint instead of an exit stop (one stop per syscall, not two).
+
+        Call before `pid` runs. Only numbers that always reach the tracer and
+        need nothing read at exit qualify, so every sample in the feed follows
+        a stop of ours and the buffer cannot overflow unseen. False (and the
+        exit stop stays) where the kernel or our privileges do not allow it.
+        """
+        from seccomp_jail.kernel.perf import ExitFeed
+
+        names = self.names
+        quick = frozenset(nr for nr in always_traced
+                          if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
+                          and self._exit_plan_for(nr) is None)
+        if not quick:
+            return False  # only kernel rules and clone3: nothing to gain
+        try:
+            self.feed = ExitFeed(pid, quick)
+        except OSError:
+            return False
+        self._quick = quick
+        self._feed_cap = self.feed.capacity // 2  # records waiting at once; beyond, exit stops
+        return True
 
     def _task_event(self, kind: str, task: Task, detail: object) -> None:
         self._seq += 1
@@ -138,6 +181,9 @@ class Tracer:
         finally:
             self.waker.close()
             self.waker = None
+            if self.feed is not None:
+                self.feed.close()
+                self.feed = None
 
     def kill_all(self) -> None:
         """SIGKILL every traced process and reap them all."""
@@ -159,7 +205,10 @@ class Tracer:
         waker_pid = self.waker.pid
         on_seccomp = self._on_seccomp
         on_exit = self._on_syscall_exit
-        spin = SPIN_MIN
+        placement = self.placement
+        spin_min, spin_max = (0, 0) if placement.shared else (SPIN_MIN, SPIN_MAX)
+        spin = spin_min
+        countdown = CHECK_EVERY
         while tasks:
             if self._requests:
                 self._run_requests()
@@ -171,15 +220,19 @@ class Tracer:
                 for _ in range(spin):
                     pid, status = waitpid(-1, WALL_NOHANG)
                     if pid:
-                        if spin < SPIN_MAX:
+                        if spin < spin_max:
                             spin += spin
                         break
                 else:
-                    if spin > SPIN_MIN:
+                    if spin > spin_min:
                         spin >>= 1
                     pid, status = waitpid(-1, WALL_BLOCK)
             except ChildProcessError:
                 break
+            countdown -= 1
+            if not countdown:
+                countdown = CHECK_EVERY
+                placement.check(pid)
             if status == STATUS_SECCOMP:
                 on_seccomp(pid)
             elif status == STATUS_SYSCALL:
@@ -235,25 +288,43 @@ class Tracer:
             nr, args = entry
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
-        if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
-            return
-        if name in GUARDED and self._signals_jail(task, name, args):
-            self._seq += 1
-            self._skip(tid, -errno.EPERM)
-            self.emit(["S", self._seq, time.time(), task.pid, tid, nr, args, captured,
-                       "abort", "jail", -errno.EPERM, "signals the jail"])
-            return
+        if name in CLONE_FAMILY or name in GUARDED:
+            if task.feed_t:  # what follows may log this call at once: the last one first
+                self._feed_resolve(task)
+            if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
+                return
+            if name in GUARDED and self._signals_jail(task, name, args):
+                self._seq += 1
+                self._skip(tid, -errno.EPERM)
+                self.emit(["S", self._seq, time.time(), task.pid, tid, nr, args, captured,
+                           "abort", "jail", -errno.EPERM, "signals the jail"])
+                return
         verdict = self._decide(task, nr, args)
         self._seq += 1
-        if verdict[0] == _ALLOW:
-            # Resume first: the bookkeeping below overlaps the syscall.
-            now = _now()
-            _raw(_SYSCALL, tid, 0, 0)
-            task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
-                           verdict[2], verdict[3], None, verdict[4]]
+        if verdict[0] != _ALLOW:
+            if task.feed_t:
+                self._feed_resolve(task)
+            record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
+            self._apply(task, record, verdict)
             return
-        record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
-        self._apply(task, record, verdict)
+        # Resume first: the bookkeeping below overlaps the syscall.
+        now = _now()
+        prev = None
+        if task.feed_t:  # the last call's value is in the feed; fetch it once this one runs
+            prev = task.feed_prev = [task.record, task.feed_t, task.feed_time, task.feed_ret]
+            task.feed_t = task.feed_time = 0
+        if nr in self._quick and self._feed_pending < self._feed_cap:
+            task.feed_t = _mono()  # before it runs: its exit sample comes later
+            _raw(_CONT, tid, 0, 0)
+            self._feed_pending += 1
+        else:
+            _raw(_SYSCALL, tid, 0, 0)
+        task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
+                       verdict[2], verdict[3], None, verdict[4]]
+        if prev is not None:
+            self._feed_drain()
+            task.feed_prev = None
+            self._feed_done(prev[0], prev[3] if prev[2] else None)
 
     def _entry_plan(self, nr: int):
         """(name, the decoder's capture at entry), cached per number."""
@@ -261,7 +332,7 @@ class Tracer:
         name = names[nr] if 0 <= nr < len(names) else None
         plan = self._plans.get(nr, 0)
         if plan == 0:
-            plan = self._plans[nr] = _entry_plan(name)
+            plan = self._plans[nr] = _entry_plan(name) if self._capture else None
         return name, plan
 
     def _clone_entry(self, task: Task, name: str, nr: int, args: tuple[int, ...]) -> bool:
@@ -383,8 +454,51 @@ class Tracer:
             return None
         return value - (1 << 64) if value >> 63 else value
 
+    def _feed_resolve(self, task: Task) -> None:
+        """`task` stopped again, so its syscall's exit sample is in the feed: log it."""
+        self._feed_drain()
+        record, found, retval = task.record, task.feed_time, task.feed_ret
+        task.record = task.feed_ret = None
+        task.feed_t = task.feed_time = 0
+        self._feed_done(record, retval if found else None)
+
+    def _feed_done(self, record: list, retval: int | None) -> None:
+        record[R_RETVAL] = retval
+        self._feed_pending -= 1
+        self.fed += 1
+        self.emit(record)
+
+    def _feed_drain(self) -> None:
+        """Pair new samples with waiting records: a record's value is the first
+        exit of its task after the task was resumed (`feed_t`, or the start of
+        `feed_prev` while the next syscall has already been resumed)."""
+        tasks = self.tasks
+        feed = self.feed
+        for tid, when, ret in feed.drain():
+            task = tasks.get(tid)
+            if task is None:
+                continue
+            if task.feed_t and task.feed_t < when:
+                if not task.feed_time or when < task.feed_time:
+                    task.feed_time = when
+                    task.feed_ret = ret
+            elif task.feed_prev is not None:
+                prev = task.feed_prev
+                if prev[1] < when and (not prev[2] or when < prev[2]):
+                    prev[2] = when
+                    prev[3] = ret
+        if feed.lost and self._feed_cap:
+            self._feed_cap = 0  # cannot happen by design; if it does, stop trusting the feed
+            for t in tasks.values():
+                if t.feed_t:
+                    t.feed_t, t.feed_time = _LOST, 0
+                if t.feed_prev is not None:
+                    t.feed_prev[1:3] = [_LOST, 0]
+
     def _on_syscall_exit(self, tid: int) -> None:
         task = self.tasks.get(tid)
+        if task is not None and task.feed_t:
+            self._feed_resolve(task)
         record = task.record if task is not None else None
         if record is None:  # a syscall stop we did not ask for
             ptrace.raw(ptrace.CONT, tid, 0, 0)
@@ -402,10 +516,7 @@ class Tracer:
             self._set_retval(tid, task.tamper)
             task.tamper = None
         nr = record[R_NR]
-        plan = self._exit_plans.get(nr, 0)
-        if plan == 0:
-            name = self.names[nr] if 0 <= nr < len(self.names) else None
-            plan = self._exit_plans[nr] = _exit_plan(name)
+        plan = self._exit_plan_for(nr)
         extra = plan(record[R_ARGS], retval, task.mem) if plan and retval is not None else None
         _raw(_CONT, tid, 0, 0)  # resume before the bookkeeping
         record[R_RETVAL] = retval
@@ -416,6 +527,14 @@ class Tracer:
             task.clone_check = False
             if retval is not None and retval > 0 and retval != task.last_child:
                 self._untraced_child(task, retval)
+
+    def _exit_plan_for(self, nr: int):
+        """The decoder's capture at exit, cached per number."""
+        plan = self._exit_plans.get(nr, 0)
+        if plan == 0:
+            name = self.names[nr] if 0 <= nr < len(self.names) else None
+            plan = self._exit_plans[nr] = _exit_plan(name) if self._capture else None
+        return plan
 
     def _set_retval(self, tid: int, value: int) -> None:
         ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)
@@ -450,6 +569,8 @@ class Tracer:
 
     def _on_other(self, tid: int, status: int) -> None:
         task = self.tasks.get(tid)
+        if task is not None and task.feed_t:
+            self._feed_resolve(task)
         if os.WIFEXITED(status) or os.WIFSIGNALED(status):
             self._on_death(tid, task, status)
             return
@@ -528,6 +649,8 @@ class Tracer:
 
     def _forget(self, task: Task, status: int | None) -> None:
         """Close what a vanished task left open: its syscall in flight and its decision."""
+        if task.feed_t:
+            self._feed_resolve(task)
         for record in (task.record, task.held):
             if record is not None:
                 self.emit(record)  # retval stays None: it never returned

@@ -10,12 +10,14 @@ class Task:
 
     `record` is the log record of the syscall in flight when the task was
     resumed with PTRACE_SYSCALL to see its exit; while it is set, every other
-    stop of this task must also be resumed with PTRACE_SYSCALL.
+    stop of this task must also be resumed with PTRACE_SYSCALL. With `feed_t`
+    set, the task was resumed with PTRACE_CONT instead and the record waits
+    for the exit feed until the task's next stop.
     """
 
     __slots__ = (
         "tid", "pid", "ppid", "mem", "record", "tamper", "held", "exe", "last_child",
-        "clone_check",
+        "clone_check", "feed_t", "feed_time", "feed_ret", "feed_prev",
     )
 
     def __init__(self, tid: int, pid: int, ppid: int, exe: str = "") -> None:
@@ -29,6 +31,13 @@ class Task:
         self.exe = exe
         self.last_child = 0  # tid announced by the last fork/vfork/clone event
         self.clone_check = False  # verify at exit that the new child is traced
+        # `record` resumed without an exit stop: its return value comes from the
+        # exit feed, as the first exit of this task after feed_t (monotonic ns).
+        self.feed_t = 0
+        self.feed_time = 0
+        self.feed_ret: int | None = None
+        # While the next syscall is being resumed: [record, feed_t, time, ret] of the last.
+        self.feed_prev: list | None = None
 
     def __repr__(self) -> str:
         return f"Task(tid={self.tid}, pid={self.pid})"

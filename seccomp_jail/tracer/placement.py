@@ -1,0 +1,74 @@
+"""Where the tracer runs: on a CPU of its own, away from the traced program.
+
+Why: a stopping tracee wakes the tracer with a *sync* wake-up, which lets the
+scheduler pull the tracer onto the tracee's CPU, and a tracee resumed while
+another thread of the jail happens to run on its CPU is placed on the
+tracer's. Once both share a CPU, the kernel stops looking for an idle one
+(the polling tracer makes the CPU look busy), so every syscall then costs a
+preemption of the tracer while the other CPU idles.
+
+So the tracer keeps to one CPU, and when it finds itself preempted at most of
+its stops it moves to a CPU the program is not on. The program's affinity is
+never touched: it may use every CPU, as without the jail. With a single CPU
+the tracer must not poll at all.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+from seccomp_jail.kernel.libc import current_cpu
+
+CHECK_EVERY = 256  # stops between two looks at how often we were preempted
+
+
+class Placement:
+    def __init__(self) -> None:
+        self.cpus = sorted(os.sched_getaffinity(0))
+        self.cpu = -1  # the one we keep to; -1: not pinned
+        self._preempted = 0
+
+    @property
+    def shared(self) -> bool:
+        """Tracer and program can only run on one CPU: no polling then."""
+        return len(self.cpus) < 2
+
+    def pin(self) -> None:
+        """Keep the calling (tracer) thread on the CPU it runs on now."""
+        if not self.shared:
+            self._move(current_cpu())
+            self._preempted = _involuntary_switches()
+
+    def check(self, tid: int) -> None:
+        """Called every CHECK_EVERY stops; `tid` is a task that just stopped."""
+        if self.cpu < 0:
+            return
+        count = _involuntary_switches()
+        crowded = count - self._preempted > CHECK_EVERY // 4
+        self._preempted = count
+        if crowded and _task_cpu(tid) == self.cpu:
+            at = self.cpus.index(self.cpu) if self.cpu in self.cpus else -1
+            self._move(self.cpus[(at + 1) % len(self.cpus)])
+
+    def _move(self, cpu: int) -> None:
+        try:
+            os.sched_setaffinity(0, {cpu})
+        except OSError:  # a cpuset changed under us: leave placement to the kernel
+            self.cpu = -1
+            return
+        self.cpu = cpu
+
+
+def _involuntary_switches() -> int:
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw
+
+
+def _task_cpu(tid: int) -> int:
+    """The CPU `tid` last ran on (field 39 of /proc/TID/stat), -1 if unknown."""
+    try:
+        with open(f"/proc/{tid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat.rpartition(b")")[2].split()[36])
+    except (OSError, ValueError, IndexError):
+        return -1

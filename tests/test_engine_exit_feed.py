@@ -1,0 +1,135 @@
+"""Return values from the kernel's exit tracepoint instead of an exit stop.
+
+The feed must log exactly what the program saw, in threads, in children and
+across a signal, and the same as the exit stop does; the exit stop stays the
+fallback (unprivileged, no tracefs) and is tested by every `jail_both` test.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+import pytest
+
+from seccomp_jail.kernel.perf import ExitFeed, id_filter
+from seccomp_jail.policy.model import Action, RuleSet
+from seccomp_jail.session import Session, SessionOptions
+
+from conftest import read_jsonl
+
+SYS_GETPPID = 110
+# What results.c prints -> the syscall whose logged retval must match it.
+PRINTED = {"getppid": "getppid", "openat": "openat", "write": "write", "read": "read", "gettid": "gettid",
+           "pause": "pause", "getpid": "getpid", "child getppid": "getppid"}
+# Interrupted by SIGALRM: the kernel's value at syscall exit, before the
+# signal turns it into EINTR for the program (strace shows the same).
+ERESTARTNOHAND = 514
+
+
+@pytest.mark.parametrize("numbers, text", [
+    (None, None),
+    (frozenset(), "id == -2"),
+    (frozenset({3}), "id == 3"),
+    (frozenset({0, 1, 2, 7, 9, 10}), "(id >= 0 && id <= 2) || id == 7 || (id >= 9 && id <= 10)"),
+])
+def test_id_filter(numbers, text):
+    assert id_filter(numbers) == text
+
+
+def _child_waiting() -> tuple[int, int]:
+    """A child that, once released, calls getppid and forks a grandchild that does too."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)
+        os.getppid()
+        grandchild = os.fork()
+        if grandchild == 0:
+            os.getppid()
+            os._exit(0)
+        os.waitpid(grandchild, 0)
+        os._exit(0)
+    os.close(r)
+    return pid, w
+
+
+def test_feed_follows_the_tree_in_monotonic_time():
+    child, go = _child_waiting()
+    feed = ExitFeed(child, frozenset({SYS_GETPPID}))
+    try:
+        released = time.monotonic_ns()
+        os.write(go, b"g")
+        os.close(go)
+        os.waitpid(child, 0)
+        samples = feed.drain()
+    finally:
+        feed.close()
+    assert feed.lost == 0
+    by_ret = {ret: (tid, when) for tid, when, ret in samples}
+    assert os.getpid() in by_ret and child in by_ret, samples  # only getppid passed the filter
+    assert len(samples) == 2
+    assert by_ret[os.getpid()][0] == child
+    assert by_ret[child][0] != child  # the grandchild, found through inherit
+    assert all(released < when < time.monotonic_ns() for _, when, _ in samples)
+
+
+def _run_results(targets, tmp_path, use_feed: bool) -> tuple[int, list[dict], dict[str, list[int]], Session]:
+    jsonl = tmp_path / f"feed-{use_feed}.jsonl"
+    out = tmp_path / f"out-{use_feed}.txt"
+    session = Session(RuleSet(default=Action.ALLOW),
+                      SessionOptions(quiet=True, jsonl=str(jsonl), use_exit_feed=use_feed))
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    saved = os.dup(1)
+    os.dup2(fd, 1)  # the target inherits stdout
+    try:
+        status = session.run([targets["results"]])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(fd)
+    printed: dict[str, list[int]] = {}
+    for line in out.read_text().splitlines():
+        key, _, value = line.partition("=")
+        printed.setdefault(key, []).append(int(value))
+    records = [r for r in read_jsonl(jsonl) if r["type"] == "syscall"]
+    return status, records, printed, session
+
+
+def _logged(records: list[dict], syscall: str, **match) -> list[int]:
+    return sorted(r["retval"] for r in records if r["syscall"] == syscall
+                  and all(r["args"][int(k[3:])] == v for k, v in match.items()))
+
+
+@pytest.mark.parametrize("use_feed", [True, False], ids=["feed", "exit-stop"])
+def test_logged_results_are_what_the_program_saw(targets, tmp_path, use_feed):
+    status, records, printed, session = _run_results(targets, tmp_path, use_feed)
+    assert status == 7
+    assert (session.tracer.fed > 0) == use_feed
+    if use_feed:  # most records came from the feed, not an exit stop
+        assert session.tracer.fed > len(records) // 2
+    assert _logged(records, "getppid") == sorted(printed["getppid"] + printed["child getppid"])
+    assert _logged(records, "gettid") == sorted(printed["gettid"])
+    (opened,) = printed["openat"]
+    assert opened < 0 and opened in _logged(records, "openat")
+    assert printed["write"] == [5] and 5 in _logged(records, "write")
+    assert printed["read"] == [5] and 5 in _logged(records, "read")
+    assert printed["pause"] == [-errno.EINTR] and _logged(records, "pause") == [-ERESTARTNOHAND]
+    assert _logged(records, "getpid") == printed["getpid"]
+    assert not [r for r in records if r["syscall"] in PRINTED.values() and r["retval"] is None]
+
+
+def test_feed_and_exit_stop_log_the_same(targets, tmp_path):
+    """Same program, both ways: every syscall that is not about addresses gets the same value."""
+    varying = {"mmap", "brk", "munmap", "mprotect", "clone", "clone3", "set_tid_address", "rseq",
+               "getrandom", "wait4", "rt_sigreturn", "futex", "exit", "exit_group", "execve"}
+
+    def summary(records):
+        return sorted((r["syscall"], r["retval"]) for r in records if r["syscall"] not in varying
+                      and r["syscall"] not in ("getppid", "gettid", "getpid"))
+
+    _, fed, _, _ = _run_results(targets, tmp_path, True)
+    _, stopped, _, _ = _run_results(targets, tmp_path, False)
+    assert summary(fed) == summary(stopped)
