@@ -133,3 +133,41 @@ def test_feed_and_exit_stop_log_the_same(targets, tmp_path):
     _, fed, _, _ = _run_results(targets, tmp_path, True)
     _, stopped, _, _ = _run_results(targets, tmp_path, False)
     assert summary(fed) == summary(stopped)
+
+
+def test_feed_wraps_around_its_buffer_without_losing_a_sample():
+    """More samples than one buffer holds, drained in rounds: each is seen once."""
+    rounds, per_round = 12, 1000
+    go_r, go_w = os.pipe()
+    done_r, done_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(go_w)
+        os.close(done_r)
+        for _ in range(rounds):
+            if os.read(go_r, 1) != b"g":
+                os._exit(1)
+            for _ in range(per_round):
+                os.getppid()
+            os.write(done_w, b"d")
+        os._exit(0)
+    os.close(go_r)
+    os.close(done_w)
+    feed = ExitFeed(child, frozenset({SYS_GETPPID}))
+    samples = []
+    try:
+        assert rounds * per_round > feed.capacity
+        for _ in range(rounds):
+            os.write(go_w, b"g")
+            assert os.read(done_r, 1) == b"d"
+            samples += feed.drain()
+        os.waitpid(child, 0)
+        samples += feed.drain()
+    finally:
+        feed.close()
+        os.close(go_w)
+        os.close(done_r)
+    assert feed.lost == 0
+    assert len(samples) == rounds * per_round
+    assert {(tid, ret) for tid, _, ret in samples} == {(child, os.getpid())}
+    assert len({when for _, when, _ in samples}) == len(samples)  # none seen twice

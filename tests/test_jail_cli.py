@@ -103,3 +103,15 @@ def test_text_log_to_file_and_quiet(jail, workdir, tmp_path):
     quiet = jail(["mkdir", "test2"])
     assert quiet.status == 0 and quiet.proc.stderr == ""
     assert (workdir / "test2").is_dir()
+
+
+@pytest.mark.parametrize("option", ["--db", "--jsonl", "-o"])
+def test_log_that_cannot_be_opened_stops_the_run_before_the_program(workdir, tmp_path, option):
+    """The log files open while the jail starts; a bad one is still one line and
+    status 2, and the program never runs."""
+    bad = tmp_path / "no-such-dir" / "log"
+    proc = run_process(jail_command("run", "-q", option, str(bad), "--", "mkdir", "made"),
+                       cwd=workdir, env=jail_env())
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("seccomp-jail: cannot open log ") and proc.stderr.count("\n") == 1
+    assert not (workdir / "made").exists()

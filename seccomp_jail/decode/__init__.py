@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from seccomp_jail.decode.constants import constant_names, lookup_constant
 from seccomp_jail.decode.kinds import KINDS, Kind
@@ -48,14 +47,17 @@ ExitPlan = Callable[[tuple[int, ...], int, MemReader], Captured]
 CallFormatter = Callable[[tuple[int, ...], Captured | None], str]
 
 
-@dataclass(frozen=True, slots=True)
 class _Signature:
     """The argument kinds of one syscall; with a switch, the kinds depend on the value of argument `selector`."""
 
-    kinds: tuple[Kind, ...]
-    selector: int = -1
-    mask: int = 0
-    variants: dict[int, tuple[Kind, ...]] | None = None
+    __slots__ = ("kinds", "selector", "mask", "variants")
+
+    def __init__(self, kinds: tuple[Kind, ...], selector: int = -1, mask: int = 0,
+                 variants: dict[int, tuple[Kind, ...]] | None = None) -> None:
+        self.kinds = kinds
+        self.selector = selector
+        self.mask = mask
+        self.variants = variants
 
     def kinds_for(self, args: tuple[int, ...]) -> tuple[Kind, ...]:
         if self.variants is None:

@@ -14,7 +14,6 @@ is the next argument; `[16]` is the length accept() wrote beside the address).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from seccomp_jail.decode import structs
 from seccomp_jail.decode.memory import MemReader, read_words
@@ -33,17 +32,23 @@ EntryCapture = Callable[[Args, int, MemReader], object]
 ExitCapture = Callable[[Args, int, int, MemReader], object]
 
 
-@dataclass(frozen=True, slots=True)
 class Kind:
     """`kept`: printed from its own register alone and worth remembering per
     value (fds, flags, symbols), so the text of a call is kept per value of
     such arguments and only the others are formatted anew. Pointers and sizes
-    are not kept: cheap to print, and rarely the same twice."""
+    are not kept: cheap to print, and rarely the same twice.
 
-    fmt: Formatter
-    enter: EntryCapture | None = None
-    exit: ExitCapture | None = None
-    kept: bool = False
+    A plain class: dataclasses costs the tracer ~18 ms of start-up to import.
+    """
+
+    __slots__ = ("fmt", "enter", "exit", "kept")
+
+    def __init__(self, fmt: Formatter, enter: EntryCapture | None = None, exit: ExitCapture | None = None,
+                 kept: bool = False) -> None:
+        self.fmt = fmt
+        self.enter = enter
+        self.exit = exit
+        self.kept = kept
 
 
 # --- captures --------------------------------------------------------------------------------

@@ -38,11 +38,10 @@ _FILTER_MAX = 4095  # the kernel copies at most a page of filter text
 # Control page: data_head, data_tail, data_offset, data_size (Linux >= 4.1).
 _CONTROL = struct.Struct("<QQQQ")
 _CONTROL_AT = 1024
-_TAIL = struct.Struct("<Q")
+_HEAD = _TAIL = struct.Struct("<Q")
 # One sample: header (type, misc, size), pid, tid, time, raw size, then the
 # tracepoint's raw data: common fields (8 bytes), id, ret, 4 bytes of padding.
 _SAMPLE = struct.Struct("<IHHIIQI8xqq4x")
-_HEADER = struct.Struct("<IHH")
 _PAGES = 64  # 256 KiB per CPU: about 4,600 samples
 
 _MOUNTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
@@ -167,38 +166,35 @@ class ExitFeed:
             raise
         self.capacity = _PAGES * mmap.PAGESIZE // _SAMPLE.size  # samples one CPU's buffer holds
         self.lost = 0
+        self._tails = [0] * len(self._maps)
+        _, _, offset, size = _CONTROL.unpack_from(self._maps[0], _CONTROL_AT)
+        self._area = (offset, size)  # where the data pages are in each mapping
 
     def drain(self) -> list[tuple[int, int, int]]:
         """Every (tid, time, retval) written since the last call; counts losses in `lost`."""
         out: list[tuple[int, int, int]] = []
-        for m in self._maps:
-            head, tail, offset, size = _CONTROL.unpack_from(m, _CONTROL_AT)
+        for i, m in enumerate(self._maps):
+            head = _HEAD.unpack_from(m, _CONTROL_AT)[0]
+            tail = self._tails[i]
             if head == tail:
                 continue
-            start, end = offset + tail % size, offset + head % size
-            data = m[start:end] if start < end else m[start:offset + size] + m[offset:end]
+            offset, size = self._area
+            while tail < head:
+                at = offset + tail % size
+                if at + _SAMPLE.size <= offset + size:
+                    s = _SAMPLE.unpack_from(m, at)
+                else:  # the record wraps around the end of the buffer
+                    s = _SAMPLE.unpack(_wrapped(m, at, offset, size, _SAMPLE.size))
+                if s[0] == _RECORD_SAMPLE and s[2] == _SAMPLE.size:
+                    out.append((s[4], s[5], s[8]))
+                elif s[0] == _RECORD_LOST:
+                    self.lost += max(s[5], 1)  # LOST: header, id, count (here in the time slot)
+                if s[2] == 0:
+                    break  # never written by the kernel; do not spin on it
+                tail += s[2]
+            self._tails[i] = head
             _TAIL.pack_into(m, _CONTROL_AT + 8, head)
-            if len(data) % _SAMPLE.size == 0:
-                samples = list(_SAMPLE.iter_unpack(data))
-                if all(s[0] == _RECORD_SAMPLE and s[2] == _SAMPLE.size for s in samples):
-                    out.extend((s[4], s[5], s[8]) for s in samples)
-                    continue
-            self._parse_mixed(data, out)
         return out
-
-    def _parse_mixed(self, data: bytes, out: list) -> None:
-        """Samples mixed with other records (a LOST record, counted)."""
-        at = 0
-        while at + _HEADER.size <= len(data):
-            kind, _, size = _HEADER.unpack_from(data, at)
-            if size == 0:
-                break
-            if kind == _RECORD_SAMPLE and size == _SAMPLE.size:
-                s = _SAMPLE.unpack_from(data, at)
-                out.append((s[4], s[5], s[8]))
-            elif kind == _RECORD_LOST:
-                self.lost += struct.unpack_from("<Q", data, at + 16)[0]
-            at += size
 
     def close(self) -> None:
         for m in self._maps:
@@ -208,13 +204,21 @@ class ExitFeed:
             _close_detached(fds)
 
 
+def _wrapped(m: mmap.mmap, at: int, offset: int, size: int, length: int) -> bytes:
+    """`length` bytes from `at`, continuing at the start of the data area."""
+    first = m[at:offset + size]
+    return first + m[offset:offset + length - len(first)]
+
+
 def _close_detached(fds: list[int]) -> None:
     """Close `fds` in a short-lived grandchild that holds nothing else.
 
     The last close of a tracepoint's perf events waits for an RCU grace
     period (about 40 ms on the VM we measured); done here, every run would
-    end that much later.
+    end that much later. The grandchild waits until our copies are closed,
+    so that its close is the last one.
     """
+    ours_closed, closing = os.pipe()
     try:
         pid = os.fork()
     except OSError:
@@ -222,14 +226,17 @@ def _close_detached(fds: list[int]) -> None:
     if pid == 0:
         try:
             if os.fork() == 0:  # reparented to init, which reaps it
-                edges = [-1, *sorted(fds), 1 << 20]
-                for lo, hi in zip(edges, edges[1:]):
+                keep = sorted((*fds, ours_closed))
+                for lo, hi in zip([-1, *keep], [*keep, 1 << 20]):
                     os.closerange(lo + 1, hi)  # pipes and terminals: no one waits on us
+                os.read(ours_closed, 1)  # EOF once the jail closed its end
                 for fd in fds:
                     os.close(fd)
         finally:
             os._exit(0)
+    os.close(ours_closed)
     for fd in fds:
         os.close(fd)
+    os.close(closing)
     if pid > 0:
         os.waitpid(pid, 0)

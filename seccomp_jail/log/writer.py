@@ -165,6 +165,20 @@ class WriterHandle:
         self.fd = fd
         self.pid = pid
         self._done_fd = done_fd
+        self._ready = False
+
+    def ready(self) -> None:
+        """Wait until the sinks are open; LogError (the writer is gone then) when one cannot be."""
+        if self._ready:
+            return
+        status = _read_line(self._done_fd)
+        if status == "ok":
+            self._ready = True
+            return
+        os.close(self.fd)
+        os.close(self._done_fd)
+        self.fd = -1
+        raise LogError(status[6:] if status.startswith("error ") else "the log writer did not start")
 
     def send(self, batch: list) -> None:
         from seccomp_jail.log.framing import send_batch  # a lookup in sys.modules after the first
@@ -189,13 +203,15 @@ class WriterHandle:
 
 
 def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
-                 jsonl: str | None, *, command: Sequence[str] = ()) -> WriterHandle:
+                 jsonl: str | None, *, command: Sequence[str] = (), wait: bool = True) -> WriterHandle:
     """Fork the writer process with the sinks of `open_sinks` (same arguments).
 
     Returns once the sinks are open; raises LogError, with nothing left
-    running, when one cannot be. Call it before the tracer starts the target
-    and before any thread is started. A process forked later that does not
-    exec keeps the pipe open: close `fd` in it.
+    running, when one cannot be. With `wait=False` it returns as soon as the
+    writer's pid is known, and `ready()` does the rest: the sinks open while
+    the caller gets on with its own start-up. Call it before the tracer
+    starts the target and before any thread is started. A process forked
+    later that does not exec keeps the pipe open: close `fd` in it.
     """
     data_r, data_w = os.pipe()
     done_r, done_w = os.pipe()
@@ -215,17 +231,21 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
     os.close(data_r)
     os.close(done_w)
     os.waitpid(child, 0)
-    status = _read_line(done_r)
-    if status.startswith("ok "):
-        return WriterHandle(data_w, int(status[3:]), done_r)
-    os.close(data_w)
-    os.close(done_r)
-    raise LogError(status[6:] if status.startswith("error ") else "the log writer did not start")
+    first = _read_line(done_r)
+    handle = WriterHandle(data_w, int(first[4:]) if first.startswith("pid ") else 0, done_r)
+    if not handle.pid:
+        os.close(data_w)
+        os.close(done_r)
+        raise LogError("the log writer did not start")
+    if wait:
+        handle.ready()
+    return handle
 
 
 def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, jsonl,
                  command) -> None:
     """Body of the writer process; the caller _exits when it returns."""
+    os.write(done_w, f"pid {os.getpid()}\n".encode())
     for signo in _IGNORED_SIGNALS:
         signal.signal(signo, signal.SIG_IGN)
     from seccomp_jail.kernel.libc import prctl
@@ -256,7 +276,7 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     except LogError as exc:
         os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
         return
-    os.write(done_w, f"ok {os.getpid()}\n".encode())
+    os.write(done_w, b"ok\n")
     # Millions of short-lived records that never form a cycle: here the cyclic
     # collector finds nothing and costs a few per cent of the writer's time.
     import gc
@@ -266,9 +286,10 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
 
 
 def _read_line(fd: int) -> str:
+    """One line, read a byte at a time: what follows it is not ours to take."""
     data = b""
     while not data.endswith(b"\n"):
-        chunk = os.read(fd, 4096)
+        chunk = os.read(fd, 1)
         if not chunk:
             break
         data += chunk

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 
-from seccomp_jail.log.writer import has_sinks, start_writer
+from seccomp_jail.log.writer import LogError, has_sinks, start_writer
 
 BATCH = 512
 FLUSH_AFTER = 0.1
@@ -25,9 +25,9 @@ FLUSH_AFTER = 0.1
 
 class LogPipe:
     def __init__(self, sink_options: dict) -> None:
-        """Start the writer, if there is a sink; raises LogError (one line) when a
-        log file cannot be opened."""
-        self._writer = start_writer(**sink_options) if has_sinks(**sink_options) else None
+        """Start the writer, if there is a sink; its log files open meanwhile: call
+        `ready` before the program starts."""
+        self._writer = start_writer(**sink_options, wait=False) if has_sinks(**sink_options) else None
         self._fd = self._writer.fd if self._writer else -1
         # The jail's own processes, which the filter keeps the target from signalling.
         self.pids = (self._writer.pid,) if self._writer else ()
@@ -38,6 +38,15 @@ class LogPipe:
         self._last_send = time.monotonic()
         self._closed = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="log-flusher", daemon=True)
+
+    def ready(self) -> None:
+        """Wait until the log files are open; LogError (one line) when one cannot be."""
+        if self._writer:
+            try:
+                self._writer.ready()
+            except LogError:
+                self._fd = -1  # the writer closed it: nothing goes there any more
+                raise
 
     def start(self) -> None:
         """Start the flusher thread: after the target is forked, never before."""

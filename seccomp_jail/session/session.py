@@ -152,7 +152,8 @@ class Session:
             if forward:
                 signals.block()
             tracer.protect.update((*logpipe.pids, tracer.start_waker()))
-            pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))), self._seized)
+            pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),
+                        lambda pid: self._seized(pid, logpipe))
             tracer.adopt_root(pid, path)
             _not_dumpable()
             logpipe.start()
@@ -168,6 +169,7 @@ class Session:
                 signals.unblock()
             if tracer.waker:  # spawning failed before the loop ran
                 tracer.waker.close()
+            tracer.close_feed()
             self.pending.clear()  # their tasks are gone with the run
             logpipe.close()
         return exit_status(tracer.root_status)
@@ -178,11 +180,12 @@ class Session:
             use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
         return use and os.geteuid() == 0 and bool(self.compiled.always_traced)
 
-    def _seized(self, pid: int) -> None:
+    def _seized(self, pid: int, logpipe: LogPipe) -> None:
         """The target exists and waits for us: set up what must precede its first syscall."""
-        self.tracer.placement.pin()
+        self.tracer.placement.start()
         if self._wants_feed():
             self.tracer.open_feed(pid, self.compiled.always_traced)
+        logpipe.ready()  # the log files opened meanwhile; a bad one stops the run here
 
     def _ancestry(self, pid: int) -> tuple[int, str] | None:
         """(parent pid, parent exe) of process `pid`, from the tree."""

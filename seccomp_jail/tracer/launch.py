@@ -80,7 +80,13 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
         os.waitpid(pid, 0)
         raise
     if seized is not None:
-        seized(pid)
+        try:
+            seized(pid)
+        except BaseException:
+            os.close(go_w)  # the child reads EOF and exits; kill it anyway, it never ran
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
     os.write(go_w, b"g")
     os.close(go_w)
     return pid

@@ -181,9 +181,12 @@ class Tracer:
         finally:
             self.waker.close()
             self.waker = None
-            if self.feed is not None:
-                self.feed.close()
-                self.feed = None
+            self.close_feed()
+
+    def close_feed(self) -> None:
+        if self.feed is not None:
+            self.feed.close()
+            self.feed = None
 
     def kill_all(self) -> None:
         """SIGKILL every traced process and reap them all."""

@@ -7,10 +7,13 @@ tracer's. Once both share a CPU, the kernel stops looking for an idle one
 (the polling tracer makes the CPU look busy), so every syscall then costs a
 preemption of the tracer while the other CPU idles.
 
-So the tracer keeps to one CPU, and when it finds itself preempted at most of
-its stops it moves to a CPU the program is not on. The program's affinity is
-never touched: it may use every CPU, as without the jail. With a single CPU
-the tracer must not poll at all.
+So when the tracer finds itself preempted at most of its stops, it moves to
+a CPU the program is not on and keeps to it. Until then it goes where the
+scheduler puts it: a program that stops seldom (one that mostly forks and
+execs) is served best on its own CPU, where waking the tracer needs no
+interrupt from another CPU. The program's affinity is never touched: it may
+use every CPU, as without the jail. With a single CPU the tracer must not
+poll at all.
 """
 
 from __future__ import annotations
@@ -34,22 +37,23 @@ class Placement:
         """Tracer and program can only run on one CPU: no polling then."""
         return len(self.cpus) < 2
 
-    def pin(self) -> None:
-        """Keep the calling (tracer) thread on the CPU it runs on now."""
-        if not self.shared:
-            self._move(current_cpu())
-            self._preempted = _involuntary_switches()
+    def start(self) -> None:
+        """Called in the tracer thread before its first stop."""
+        self._preempted = _involuntary_switches()
 
     def check(self, tid: int) -> None:
         """Called every CHECK_EVERY stops; `tid` is a task that just stopped."""
-        if self.cpu < 0:
+        if self.shared:
             return
         count = _involuntary_switches()
         crowded = count - self._preempted > CHECK_EVERY // 4
         self._preempted = count
-        if crowded and _task_cpu(tid) == self.cpu:
-            at = self.cpus.index(self.cpu) if self.cpu in self.cpus else -1
-            self._move(self.cpus[(at + 1) % len(self.cpus)])
+        if not crowded:
+            return
+        theirs = _task_cpu(tid)
+        here = current_cpu()
+        if here == theirs or self.cpu < 0:
+            self._move(here if here != theirs else next(c for c in self.cpus if c != theirs))
 
     def _move(self, cpu: int) -> None:
         try:
