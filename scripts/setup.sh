@@ -16,12 +16,21 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     fi
 fi
 
-python3 - <<'PY'
+# The distribution's Python (the one apt installed above), not whatever comes
+# first on PATH: Debian builds it with PGO and LTO, and the tracer runs 10-20 %
+# faster on it than on a plain source build. PYTHON=... picks another one.
+PYTHON=${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3 )}
+"$PYTHON" - <<'PY'
 import sys
 if sys.version_info < (3, 11):
     sys.exit(f"seccomp-jail needs Python 3.11 or newer (this is {sys.version.split()[0]})")
 PY
-[ -x .venv/bin/python ] || python3 -m venv .venv
+# A .venv made from another interpreter is made again.
+base='import os, sys; print(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))'
+if [ -x .venv/bin/python ] && [ "$(.venv/bin/python -c "$base")" != "$("$PYTHON" -c "$base")" ]; then
+    rm -rf .venv
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 # A regular install (not -e): the editable-install finder costs start-up
 # time on every run. The tests run the checkout itself.

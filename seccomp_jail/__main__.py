@@ -1,3 +1,3 @@
-from seccomp_jail.cli.main import main
+from seccomp_jail.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -141,14 +141,14 @@ class Tracer:
         a stop of ours and the buffer cannot overflow unseen. False (and the
         exit stop stays) where the kernel or our privileges do not allow it.
         """
-        from seccomp_jail.kernel.perf import ExitFeed
-
         names = self.names
         quick = frozenset(nr for nr in always_traced
                           if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
                           and self._exit_plan_for(nr) is None)
         if not quick:
             return False  # only kernel rules and clone3: nothing to gain
+        from seccomp_jail.kernel.perf import ExitFeed
+
         try:
             self.feed = ExitFeed(pid, quick)
         except OSError:
