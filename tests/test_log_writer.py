@@ -111,7 +111,13 @@ def test_database_rows_and_process_tree(tmp_path):
     ]
     assert con.execute("SELECT seq, pid, tid, signo, signal FROM signals").fetchall() == [
         (7, 100, 100, 2, "SIGINT")]
-    indexes = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    # Built by the writer after it let the jail go: shortly after close().
+    deadline = time.monotonic() + 10
+    while True:
+        indexes = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        if {"syscalls_pid", "syscalls_syscall"} <= indexes or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert {"syscalls_pid", "syscalls_syscall"} <= indexes
 
 

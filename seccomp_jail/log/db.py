@@ -225,13 +225,21 @@ class DbSink:
                 yield self._INSERT_SYSCALLS, tuple(chain(chunk))
 
     def close(self) -> None:
+        """Every record is in the database; `finish` follows."""
         try:
             self.flush()
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (_iso(time.time()),))
+        except BaseException:
+            self._db.close()
+            raise
+
+    def finish(self) -> None:
+        """Build the indexes, after the jail has exited: a bulk build costs about
+        a microsecond per row, which no one should wait for."""
+        try:
             with _transaction(self._db):
                 for statement in _INDEXES:
                     self._db.execute(statement)
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)",
-                                 (_iso(time.time()),))
         finally:
             self._db.close()
 

@@ -104,10 +104,14 @@ def _db_sink(path: str, command: list[str], started: float) -> Sink:
     return DbSink(path, command, started)
 
 
-def serve(read_fd: int, sinks: list[Sink]) -> None:
+def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = None) -> None:
     """Dispatch every record read from `read_fd` to every sink until EOF, then
     close the sinks. A bad record or a failing sink is reported on stderr and
-    skipped; nothing that arrived intact is dropped."""
+    skipped; nothing that arrived intact is dropped.
+
+    `durable()` is called once every record is written; what a sink's
+    `finish` does after it (building indexes) makes no one wait.
+    """
     from seccomp_jail.log.framing import iter_batches
 
     try:
@@ -121,6 +125,15 @@ def serve(read_fd: int, sinks: list[Sink]) -> None:
             except Exception as exc:
                 _sink_failed(sink, "close", exc)
         report_suppressed()
+        if durable is not None:
+            durable()
+        for sink in sinks:
+            finish = getattr(sink, "finish", None)
+            if finish is not None:
+                try:
+                    finish()
+                except Exception as exc:
+                    _sink_failed(sink, "finish", exc)
 
 
 def _dispatch(batch: list, sinks: list[Sink]) -> None:
@@ -282,7 +295,7 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     import gc
 
     gc.disable()
-    serve(data_r, sinks)
+    serve(data_r, sinks, durable=lambda: os.close(done_w))  # the jail may exit from here on
 
 
 def _read_line(fd: int) -> str:
