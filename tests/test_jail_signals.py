@@ -140,6 +140,30 @@ def test_tracer_killed_leaves_no_task_running(tmp_path, workdir, targets):
         kill_group(proc.pid)
 
 
+def test_no_thread_waits_behind_busy_ones(jail_mode, tmp_path, workdir, targets):
+    """Five threads in a syscall loop: waitpid(-1) favours whichever stopped
+    first in the kernel's list, so without care one or two threads get nearly
+    every turn. Each must get a fair share (here: a tenth of the busiest)."""
+    pid_file, jsonl = workdir / "spin.pid", tmp_path / "run.jsonl"
+    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["spin_threads"], str(pid_file))
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(jail_mode), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_for_lines(pid_file, 1)
+        time.sleep(0.5)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        kill_group(proc.pid)
+    counts = {}
+    for r in read_jsonl(jsonl):
+        if r.get("type") == "syscall" and r["syscall"] == "getppid":
+            counts[r["tid"]] = counts.get(r["tid"], 0) + 1
+    assert len(counts) == 5, counts
+    assert min(counts.values()) * 10 >= max(counts.values()), counts
+
+
 def test_sigkill_from_outside_mid_syscalls(jail_mode, tmp_path, workdir, targets):
     """A thread group killed while its threads sit in syscall stops: the jail
     survives every ESRCH, reports 137 and logs the exit."""

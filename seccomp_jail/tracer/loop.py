@@ -41,6 +41,10 @@ WALL_BLOCK = WALL | os.WUNTRACED
 WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
 SPIN_MIN = 8
 SPIN_MAX = 64
+# waitpid(-1) reports the first stopped task in the kernel's list, and a task
+# resumed a moment ago is often stopped again by the next call: every FAIR_EVERY
+# stops we collect all that are waiting, so no task waits behind a busy one.
+FAIR_EVERY = 4
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
@@ -212,26 +216,35 @@ class Tracer:
         spin_min, spin_max = (0, 0) if placement.shared else (SPIN_MIN, SPIN_MAX)
         spin = spin_min
         countdown = CHECK_EVERY
-        while tasks:
+        fair = FAIR_EVERY
+        waiting: collections.deque = collections.deque()  # stops collected, not yet served
+        while tasks or waiting:
             if self._requests:
                 self._run_requests()
                 continue
-            try:
-                # Adaptive spin: a busy target stops again within microseconds,
-                # and catching that without sleeping saves a cross-CPU wake-up
-                # per stop; a quiet one makes us block after a few polls.
-                for _ in range(spin):
-                    pid, status = waitpid(-1, WALL_NOHANG)
-                    if pid:
-                        if spin < spin_max:
-                            spin += spin
-                        break
-                else:
-                    if spin > spin_min:
-                        spin >>= 1
-                    pid, status = waitpid(-1, WALL_BLOCK)
-            except ChildProcessError:
-                break
+            if waiting:
+                pid, status = waiting.popleft()
+            else:
+                try:
+                    # Adaptive spin: a busy target stops again within microseconds,
+                    # and catching that without sleeping saves a cross-CPU wake-up
+                    # per stop; a quiet one makes us block after a few polls.
+                    for _ in range(spin):
+                        pid, status = waitpid(-1, WALL_NOHANG)
+                        if pid:
+                            if spin < spin_max:
+                                spin += spin
+                            break
+                    else:
+                        if spin > spin_min:
+                            spin >>= 1
+                        pid, status = waitpid(-1, WALL_BLOCK)
+                except ChildProcessError:
+                    break
+                fair -= 1
+                if not fair:
+                    fair = FAIR_EVERY
+                    _collect(waiting)
             countdown -= 1
             if not countdown:
                 countdown = CHECK_EVERY
@@ -659,6 +672,18 @@ class Tracer:
                 self.emit(record)  # retval stays None: it never returned
         task.record = task.held = None
         self._task_event("exit", task, status)
+
+
+def _collect(waiting: collections.deque) -> None:
+    """Append every stop that is waiting to be reported."""
+    try:
+        while True:
+            stop = os.waitpid(-1, WALL_NOHANG)
+            if not stop[0]:
+                return
+            waiting.append(stop)
+    except ChildProcessError:
+        return
 
 
 def _tgid(tid: int) -> int:
