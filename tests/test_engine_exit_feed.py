@@ -171,3 +171,27 @@ def test_feed_wraps_around_its_buffer_without_losing_a_sample():
     assert len(samples) == rounds * per_round
     assert {(tid, ret) for tid, _, ret in samples} == {(child, os.getpid())}
     assert len({when for _, when, _ in samples}) == len(samples)  # none seen twice
+
+
+def test_no_feed_for_a_few_traced_syscalls(targets, tmp_path):
+    """With a kernel default, only named syscalls stop: setting up the feed
+    would cost more than it saves, so their values come from exit stops."""
+    from seccomp_jail.policy.parse import parse_rules
+
+    rules = parse_rules('version = 1\ndefault = "allow-forever"\n'
+                        '[[rule]]\nsyscall = "getppid"\naction = "allow"\n', "rules.toml")
+    jsonl = tmp_path / "few.jsonl"
+    session = Session(rules, SessionOptions(quiet=True, jsonl=str(jsonl)))
+    fd = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT)
+    saved = os.dup(1)
+    os.dup2(fd, 1)
+    try:
+        assert session.run([targets["results"]]) == 7
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(fd)
+    printed = [int(line.partition("=")[2]) for line in (tmp_path / "out.txt").read_text().splitlines()
+               if "getppid=" in line]
+    assert session.tracer.fed == 0
+    assert _logged([r for r in read_jsonl(jsonl) if r["type"] == "syscall"], "getppid") == sorted(printed)

@@ -175,10 +175,13 @@ class Session:
         return exit_status(tracer.root_status)
 
     def _wants_feed(self) -> bool:
+        """The feed costs 10-20 ms to set up (the kernel enables a tracepoint):
+        worth it when most syscalls reach the tracer (a default decided
+        there), not for a handful of named ones."""
         use = self.options.use_exit_feed
         if use is None:
             use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
-        return use and os.geteuid() == 0 and bool(self.compiled.always_traced)
+        return use and os.geteuid() == 0 and not self.ruleset.default.forever
 
     def _seized(self, pid: int, logpipe: LogPipe) -> None:
         """The target exists and waits for us: set up what must precede its first syscall."""
