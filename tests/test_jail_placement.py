@@ -57,6 +57,8 @@ def test_check_moves_the_tracer_off_a_crowded_cpu():
                 os.sched_yield()
             placement.check(busy)
             seen["after"] = (placement.cpu, sorted(os.sched_getaffinity(0)), crowded_cpu)
+            placement.finish()
+            seen["finished"] = sorted(os.sched_getaffinity(0))
         finally:
             os.kill(busy, 9)
             os.waitpid(busy, 0)
@@ -71,3 +73,4 @@ def test_check_moves_the_tracer_off_a_crowded_cpu():
     assert cpu == -1 and len(mask) == 1  # unpinned by the jail, only by the test
     moved, mask, crowded = seen["after"]
     assert moved != crowded and mask == [moved]
+    assert seen["finished"] == sorted(os.sched_getaffinity(0))  # all of them again

@@ -14,8 +14,7 @@ from __future__ import annotations
 import errno as _errno
 import signal as _signal
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.log.warn import warn
@@ -28,8 +27,7 @@ _SIGNAL_NAMES = {s.value: s.name for s in _signal.Signals
                  if s.name not in ("SIGRTMIN", "SIGRTMAX")}
 
 
-@dataclass(slots=True)
-class SyscallEvent:
+class SyscallEvent(NamedTuple):
     """One syscall as the tracer saw and decided it.
 
     `text` is the decoded call without its result ('openat(AT_FDCWD, ...)');
@@ -53,8 +51,7 @@ class SyscallEvent:
     rule: str | None
 
 
-@dataclass(slots=True)
-class TaskEvent:
+class TaskEvent(NamedTuple):
     """A task was created ("spawn", detail "thread"|"process"), exec'd a program
     ("exec", detail the executable path) or ended ("exit", detail the wait status)."""
 
@@ -67,8 +64,7 @@ class TaskEvent:
     detail: str | int
 
 
-@dataclass(slots=True)
-class SignalEvent:
+class SignalEvent(NamedTuple):
     """A signal delivered to a task (strace's '--- SIGINT ---')."""
 
     seq: int
@@ -80,6 +76,7 @@ class SignalEvent:
 
 
 Event = SyscallEvent | TaskEvent | SignalEvent
+# NamedTuples, not dataclasses: importing dataclasses costs the writer ~10 ms of start-up.
 
 
 class Sink(Protocol):

@@ -186,6 +186,7 @@ class Tracer:
             self.waker.close()
             self.waker = None
             self.close_feed()
+            self.placement.finish()
 
     def close_feed(self) -> None:
         if self.feed is not None:

@@ -55,6 +55,15 @@ class Placement:
         if here == theirs or self.cpu < 0:
             self._move(here if here != theirs else next(c for c in self.cpus if c != theirs))
 
+    def finish(self) -> None:
+        """The run is over: give the calling thread its CPUs back (it may be an API user's)."""
+        if self.cpu >= 0:
+            try:
+                os.sched_setaffinity(0, self.cpus)
+            except OSError:
+                pass
+            self.cpu = -1
+
     def _move(self, cpu: int) -> None:
         try:
             os.sched_setaffinity(0, {cpu})
