@@ -41,6 +41,7 @@ WALL_BLOCK = WALL | os.WUNTRACED
 WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
 SPIN_MIN = 8
 SPIN_MAX = 64
+QUICK = 50e-6  # s: a stop this soon after we started to sleep means polling pays
 # waitpid(-1) reports the first stopped task in the kernel's list, and a task
 # resumed a moment ago is often stopped again by the next call: every FAIR_EVERY
 # stops we collect all that are waiting, so no task waits behind a busy one.
@@ -214,8 +215,9 @@ class Tracer:
         on_seccomp = self._on_seccomp
         on_exit = self._on_syscall_exit
         placement = self.placement
-        spin_min, spin_max = (0, 0) if placement.shared else (SPIN_MIN, SPIN_MAX)
-        spin = spin_min
+        spin_max = 0 if placement.shared else SPIN_MAX
+        spin = 0
+        clock = time.perf_counter
         countdown = CHECK_EVERY
         fair = FAIR_EVERY
         waiting: collections.deque = collections.deque()  # stops collected, not yet served
@@ -229,7 +231,8 @@ class Tracer:
                 try:
                     # Adaptive spin: a busy target stops again within microseconds,
                     # and catching that without sleeping saves a cross-CPU wake-up
-                    # per stop; a quiet one makes us block after a few polls.
+                    # per stop; a quiet one (forks, execs, sleeps) makes us block at
+                    # once, leaving the CPU to it.
                     for _ in range(spin):
                         pid, status = waitpid(-1, WALL_NOHANG)
                         if pid:
@@ -237,9 +240,11 @@ class Tracer:
                                 spin += spin
                             break
                     else:
-                        if spin > spin_min:
-                            spin >>= 1
+                        spin >>= 1
+                        slept = clock()
                         pid, status = waitpid(-1, WALL_BLOCK)
+                        if not spin and clock() - slept < QUICK:
+                            spin = min(SPIN_MIN, spin_max)
                 except ChildProcessError:
                     break
                 fair -= 1
