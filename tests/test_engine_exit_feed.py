@@ -195,3 +195,18 @@ def test_no_feed_for_a_few_traced_syscalls(targets, tmp_path):
                if "getppid=" in line]
     assert session.tracer.fed == 0
     assert _logged([r for r in read_jsonl(jsonl) if r["type"] == "syscall"], "getppid") == sorted(printed)
+
+
+def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_path, monkeypatch):
+    """No tracefs (or no CONFIG_FTRACE_SYSCALLS): ExitFeed cannot start, and the
+    run goes on with exit stops, logging the same values."""
+    from seccomp_jail.kernel import perf
+
+    monkeypatch.setattr(perf, "_id_cache", [None])
+    with pytest.raises(OSError):
+        ExitFeed(os.getpid())
+    status, records, printed, session = _run_results(targets, tmp_path, True)
+    assert status == 7
+    assert session.tracer.fed == 0
+    assert _logged(records, "getppid") == sorted(printed["getppid"] + printed["child getppid"])
+    assert _logged(records, "gettid") == sorted(printed["gettid"])

@@ -104,7 +104,11 @@ def _choose_steps(name: str, when: str) -> Callable[[tuple[int, ...]], Steps] | 
     default = _steps(sig.kinds, when)
     by_value = {value: _steps(kinds, when) for value, kinds in (sig.variants or {}).items()}
     if all(steps == default for steps in by_value.values()):
-        return (lambda args: default) if default else None
+        if not default:
+            return None
+        fixed = lambda args: default  # noqa: E731
+        fixed.steps = default  # for capture_plan's one-capture fast path
+        return fixed
     selector, mask = sig.selector, sig.mask
     return lambda args: by_value.get(args[selector] & mask, default)
 
@@ -119,6 +123,10 @@ def capture_plan(name: str) -> EntryPlan | None:
     choose = _choose_steps(name, "enter")
     if choose is None:
         return None
+    steps = getattr(choose, "steps", ())
+    if len(steps) == 1:  # most calls: one path or string, whatever the other arguments
+        ((index, one),) = steps
+        return lambda args, mem: {index: one(args, index, mem)}
     return lambda args, mem: {i: capture(args, i, mem) for i, capture in choose(args)}
 
 

@@ -39,13 +39,16 @@ class TaskMemory:
     Reuses one buffer: the tracer reads many small strings per second.
     """
 
-    __slots__ = ("pid", "_buf", "_local", "_remote")
+    __slots__ = ("pid", "_buf", "_local", "_remote", "_local_ref", "_remote_ref")
 
     def __init__(self, pid: int, bufsize: int = 8192) -> None:
         self.pid = pid
         self._buf = ctypes.create_string_buffer(bufsize)
         self._local = _IoVec(ctypes.addressof(self._buf), 0)
         self._remote = _IoVec(0, 0)
+        # Made once: a byref per call costs as much as the rest of a short read.
+        self._local_ref = ctypes.byref(self._local)
+        self._remote_ref = ctypes.byref(self._remote)
 
     def _read_into(self, addr: int, size: int) -> int:
         if size > len(self._buf):
@@ -54,7 +57,7 @@ class TaskMemory:
         self._local.len = size
         self._remote.base = addr
         self._remote.len = size
-        got = _readv(self.pid, ctypes.byref(self._local), 1, ctypes.byref(self._remote), 1, 0)
+        got = _readv(self.pid, self._local_ref, 1, self._remote_ref, 1, 0)
         if got < 0 and ctypes.get_errno() == errno.EPERM:
             return self._peek_into(addr, size)
         return got
