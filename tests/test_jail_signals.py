@@ -140,24 +140,35 @@ def test_tracer_killed_leaves_no_task_running(tmp_path, workdir, targets):
         kill_group(proc.pid)
 
 
+def spin_threads_killed(jail_mode, tmp_path, workdir, targets, after: float):
+    """Run spin_threads in the jail, SIGKILL it from outside `after` seconds
+    into its loop; (jail's status, its stderr, the target's pid, the log)."""
+    pid_file, jsonl = workdir / "spin.pid", tmp_path / "run.jsonl"
+    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["spin_threads"],
+                        str(pid_file))
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(jail_mode), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        wait_for_lines(pid_file, 1)
+        time.sleep(after)
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.communicate()
+        pytest.fail("seccomp-jail did not end after its target was killed")
+    return proc.returncode, stderr, pid, read_jsonl(jsonl)
+
+
 def test_no_thread_waits_behind_busy_ones(jail_mode, tmp_path, workdir, targets):
     """Five threads in a syscall loop: waitpid(-1) favours whichever stopped
     first in the kernel's list, so without care one or two threads get nearly
     every turn. Each must get a fair share (here: a tenth of the busiest)."""
-    pid_file, jsonl = workdir / "spin.pid", tmp_path / "run.jsonl"
-    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["spin_threads"], str(pid_file))
-    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(jail_mode), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        wait_for_lines(pid_file, 1)
-        time.sleep(0.5)
-        os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        proc.communicate(timeout=30)
-    finally:
-        kill_group(proc.pid)
+    *_, records = spin_threads_killed(jail_mode, tmp_path, workdir, targets, after=0.5)
     counts = {}
-    for r in read_jsonl(jsonl):
+    for r in records:
         if r.get("type") == "syscall" and r["syscall"] == "getppid":
             counts[r["tid"]] = counts.get(r["tid"], 0) + 1
     assert len(counts) == 5, counts
@@ -167,25 +178,9 @@ def test_no_thread_waits_behind_busy_ones(jail_mode, tmp_path, workdir, targets)
 def test_sigkill_from_outside_mid_syscalls(jail_mode, tmp_path, workdir, targets):
     """A thread group killed while its threads sit in syscall stops: the jail
     survives every ESRCH, reports 137 and logs the exit."""
-    pid_file, jsonl = workdir / "spin.pid", tmp_path / "run.jsonl"
-    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["spin_threads"],
-                        str(pid_file))
-    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(jail_mode), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        wait_for_lines(pid_file, 1)
-        time.sleep(0.3)
-        pid = int(pid_file.read_text())
-        os.kill(pid, signal.SIGKILL)
-        _, stderr = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        kill_group(proc.pid)
-        proc.communicate()
-        pytest.fail("seccomp-jail did not end after its target was killed")
-    assert proc.returncode == 137, stderr
+    status, stderr, pid, records = spin_threads_killed(jail_mode, tmp_path, workdir, targets, after=0.3)
+    assert status == 137, stderr
     assert "Traceback" not in stderr, stderr
-    records = read_jsonl(jsonl)
     exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit"]
     assert {r["tid"] for r in exits} >= {pid}
     assert len({r["tid"] for r in records if r.get("type") == "syscall"}) == 5

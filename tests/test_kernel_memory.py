@@ -12,7 +12,6 @@ import signal
 
 import pytest
 
-from seccomp_jail.kernel import ptrace
 from seccomp_jail.kernel.libc import libc
 from seccomp_jail.kernel.memory import PAGE, TaskMemory
 

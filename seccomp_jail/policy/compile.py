@@ -24,7 +24,7 @@ from typing import NamedTuple
 from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.kernel import libseccomp as L
 from seccomp_jail.kernel.seccomp import INSN, SECCOMP_FILTER_FLAG_NEW_LISTENER
-from seccomp_jail.policy.model import Action, ArgCondition, Rule, RuleSet
+from seccomp_jail.policy.model import Action, Rule, RuleSet
 
 CLONE_UNTRACED = 0x00800000
 
