@@ -176,14 +176,14 @@ class DbSink:
 
     def handle(self, event: Event) -> None:
         if isinstance(event, SyscallEvent):
-            a0, a1, a2, a3, a4, a5 = args = event.args
+            # Unpacked as a tuple: one step, where 14 attribute reads cost ~0.6 µs a record.
+            seq, when, pid, tid, nr, name, args, text, action, origin, retval, errno, retval_text, rule = event
+            a0, a1, a2, a3, a4, a5 = args
             if not (a0 < _SIGN_BIT and a1 < _SIGN_BIT and a2 < _SIGN_BIT and a3 < _SIGN_BIT
                     and a4 < _SIGN_BIT and a5 < _SIGN_BIT):  # most calls have nothing to convert
                 a0, a1, a2, a3, a4, a5 = args_to_db(args)
-            self._syscalls.append((event.seq, event.time, event.pid, event.tid, event.nr,
-                                   event.syscall, a0, a1, a2, a3, a4, a5, event.text,
-                                   event.action, event.origin, event.retval, event.errno or 0,
-                                   event.retval_text, event.rule or 0))
+            self._syscalls.append((seq, when, pid, tid, nr, name, a0, a1, a2, a3, a4, a5, text,
+                                   action, origin, retval, errno or 0, retval_text, rule or 0))
         elif isinstance(event, SignalEvent):
             self._signals.append((event.seq, event.time, event.pid, event.tid,
                                   event.signo, event.signal))

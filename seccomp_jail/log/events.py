@@ -76,6 +76,7 @@ class SignalEvent(NamedTuple):
 
 
 Event = SyscallEvent | TaskEvent | SignalEvent
+_make_syscall = SyscallEvent._make
 # NamedTuples, not dataclasses: importing dataclasses costs the writer ~10 ms of start-up.
 
 
@@ -115,8 +116,9 @@ def from_raw(raw: Sequence) -> Event:
         except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
             warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
             text, retval_text, errno = _undecoded(name, args, retval)
-        return SyscallEvent(seq, float(time), pid, tid, nr, name, args, text, action, origin,
-                            retval, errno, retval_text, rule)
+        # _make: tuple.__new__ in C, where the class call goes through a Python __new__.
+        return _make_syscall((seq, float(time), pid, tid, nr, name, args, text, action, origin,
+                              retval, errno, retval_text, rule))
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":
