@@ -210,3 +210,29 @@ def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_pat
     assert session.tracer.fed == 0
     assert _logged(records, "getppid") == sorted(printed["getppid"] + printed["child getppid"])
     assert _logged(records, "gettid") == sorted(printed["gettid"])
+
+
+def test_program_with_its_own_filter_gets_no_wrong_values(targets, tmp_path):
+    """Calls refused by the program's own seccomp filter never stop in the jail
+    but still write exit samples, 100,000 of them here, more than the buffer
+    holds. Once the program stacks a filter, the jail stops waiting on the
+    feed: every value logged after that is the one the program saw."""
+    jsonl = tmp_path / "own.jsonl"
+    session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, jsonl=str(jsonl)))
+    fd = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT)
+    saved = os.dup(1)
+    os.dup2(fd, 1)
+    try:
+        assert session.run([targets["own_filter"]]) == 0
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(fd)
+    printed: dict[str, list[int]] = {}
+    for line in (tmp_path / "out.txt").read_text().splitlines():
+        key, _, value = line.partition("=")
+        printed.setdefault(key, []).append(int(value))
+    records = [r for r in read_jsonl(jsonl) if r["type"] == "syscall"]
+    assert session.tracer.fed > 0  # the feed served the start-up, before the filter
+    assert _logged(records, "gettid") == sorted(printed["gettid"])
+    assert _logged(records, "getpid") == printed["getpid"]

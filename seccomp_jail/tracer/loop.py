@@ -56,6 +56,8 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 GUARDED = frozenset(("tkill", "pidfd_send_signal"))
+# How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
+OWN_FILTER = frozenset(("seccomp", "prctl"))
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
@@ -310,9 +312,14 @@ class Tracer:
             nr, args = entry
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
-        if name in CLONE_FAMILY or name in GUARDED:
+        if name in CLONE_FAMILY or name in GUARDED or name in OWN_FILTER:
             if task.feed_t:  # what follows may log this call at once: the last one first
                 self._feed_resolve(task)
+            if name in OWN_FILTER and self._feed_cap and _installs_filter(name, args):
+                # Calls the program's own filter refuses never stop here, yet
+                # write exit samples: from now on a sample need not follow a
+                # stop of ours, so no new record waits on the feed.
+                self._feed_cap = 0
             if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
                 return
             if name in GUARDED and self._signals_jail(task, name, args):
@@ -678,6 +685,12 @@ class Tracer:
                 self.emit(record)  # retval stays None: it never returned
         task.record = task.held = None
         self._task_event("exit", task, status)
+
+
+def _installs_filter(name: str, args: tuple[int, ...]) -> bool:
+    if name == "seccomp":
+        return args[0] & 0xFFFFFFFF == 1  # SECCOMP_SET_MODE_FILTER
+    return args[0] & 0xFFFFFFFF == 22 and args[1] == 2  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
 def _collect(waiting: collections.deque) -> None:
