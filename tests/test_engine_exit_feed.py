@@ -76,16 +76,18 @@ def test_feed_follows_the_tree_in_monotonic_time():
     assert all(released < when < time.monotonic_ns() for _, when, _ in samples)
 
 
-def _run_results(targets, tmp_path, use_feed: bool) -> tuple[int, list[dict], dict[str, list[int]], Session]:
-    jsonl = tmp_path / f"feed-{use_feed}.jsonl"
-    out = tmp_path / f"out-{use_feed}.txt"
-    session = Session(RuleSet(default=Action.ALLOW),
-                      SessionOptions(quiet=True, jsonl=str(jsonl), use_exit_feed=use_feed))
+def _run_printing(program: str, rules: RuleSet, tmp_path, label: str,
+                  **options) -> tuple[int, list[dict], dict[str, list[int]], Session]:
+    """Run a target that prints `name=value` lines, in-process; (status, syscall
+    records, what it printed by name, the session)."""
+    jsonl = tmp_path / f"{label}.jsonl"
+    out = tmp_path / f"{label}.txt"
+    session = Session(rules, SessionOptions(quiet=True, jsonl=str(jsonl), **options))
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     saved = os.dup(1)
     os.dup2(fd, 1)  # the target inherits stdout
     try:
-        status = session.run([targets["results"]])
+        status = session.run([program])
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -96,6 +98,11 @@ def _run_results(targets, tmp_path, use_feed: bool) -> tuple[int, list[dict], di
         printed.setdefault(key, []).append(int(value))
     records = [r for r in read_jsonl(jsonl) if r["type"] == "syscall"]
     return status, records, printed, session
+
+
+def _run_results(targets, tmp_path, use_feed: bool) -> tuple[int, list[dict], dict[str, list[int]], Session]:
+    return _run_printing(targets["results"], RuleSet(default=Action.ALLOW), tmp_path, f"feed-{use_feed}",
+                         use_exit_feed=use_feed)
 
 
 def _logged(records: list[dict], syscall: str, **match) -> list[int]:
@@ -180,21 +187,10 @@ def test_no_feed_for_a_few_traced_syscalls(targets, tmp_path):
 
     rules = parse_rules('version = 1\ndefault = "allow-forever"\n'
                         '[[rule]]\nsyscall = "getppid"\naction = "allow"\n', "rules.toml")
-    jsonl = tmp_path / "few.jsonl"
-    session = Session(rules, SessionOptions(quiet=True, jsonl=str(jsonl)))
-    fd = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT)
-    saved = os.dup(1)
-    os.dup2(fd, 1)
-    try:
-        assert session.run([targets["results"]]) == 7
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(fd)
-    printed = [int(line.partition("=")[2]) for line in (tmp_path / "out.txt").read_text().splitlines()
-               if "getppid=" in line]
+    status, records, printed, session = _run_printing(targets["results"], rules, tmp_path, "few")
+    assert status == 7
     assert session.tracer.fed == 0
-    assert _logged([r for r in read_jsonl(jsonl) if r["type"] == "syscall"], "getppid") == sorted(printed)
+    assert _logged(records, "getppid") == sorted(printed["getppid"] + printed["child getppid"])
 
 
 def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_path, monkeypatch):
@@ -217,22 +213,9 @@ def test_program_with_its_own_filter_gets_no_wrong_values(targets, tmp_path):
     but still write exit samples, 100,000 of them here, more than the buffer
     holds. Once the program stacks a filter, the jail stops waiting on the
     feed: every value logged after that is the one the program saw."""
-    jsonl = tmp_path / "own.jsonl"
-    session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, jsonl=str(jsonl)))
-    fd = os.open(tmp_path / "out.txt", os.O_WRONLY | os.O_CREAT)
-    saved = os.dup(1)
-    os.dup2(fd, 1)
-    try:
-        assert session.run([targets["own_filter"]]) == 0
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(fd)
-    printed: dict[str, list[int]] = {}
-    for line in (tmp_path / "out.txt").read_text().splitlines():
-        key, _, value = line.partition("=")
-        printed.setdefault(key, []).append(int(value))
-    records = [r for r in read_jsonl(jsonl) if r["type"] == "syscall"]
+    status, records, printed, session = _run_printing(targets["own_filter"], RuleSet(default=Action.ALLOW),
+                                                      tmp_path, "own")
+    assert status == 0
     assert session.tracer.fed > 0  # the feed served the start-up, before the filter
     assert _logged(records, "gettid") == sorted(printed["gettid"])
     assert _logged(records, "getpid") == printed["getpid"]

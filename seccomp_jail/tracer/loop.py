@@ -58,6 +58,8 @@ _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sa
 GUARDED = frozenset(("tkill", "pidfd_send_signal"))
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
+# Calls with a check of their own at entry: one set test on the hot path.
+CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
@@ -312,7 +314,7 @@ class Tracer:
             nr, args = entry
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
-        if name in CLONE_FAMILY or name in GUARDED or name in OWN_FILTER:
+        if name in CHECKED_AT_ENTRY:
             if task.feed_t:  # what follows may log this call at once: the last one first
                 self._feed_resolve(task)
             if name in OWN_FILTER and self._feed_cap and _installs_filter(name, args):
