@@ -13,9 +13,11 @@ import time
 
 import pytest
 
-from seccomp_jail.kernel.perf import ExitFeed, id_filter
+from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, id_filter
 from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
+from seccomp_jail.session.prestart import hold_exit_feed
+from seccomp_jail.tracer.launch import ProgramNotFound
 
 from conftest import read_jsonl
 
@@ -74,6 +76,69 @@ def test_feed_follows_the_tree_in_monotonic_time():
     assert by_ret[os.getpid()][0] == child
     assert by_ret[child][0] != child  # the grandchild, found through inherit
     assert all(released < when < time.monotonic_ns() for _, when, _ in samples)
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    """Whether process `pid` (not our child) exits within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rpartition(")")[2].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_hold_keeps_nothing_of_ours_and_goes_when_released():
+    """The helper holds one perf event and its two pipes: no terminal, no pipe
+    of the jail (a reader of our stdout must not wait for it), and it is gone
+    once released."""
+    hold = TracepointHold()
+    try:
+        assert hold.id() is not None and hold.pid > 0
+        fds = os.listdir(f"/proc/{hold.pid}/fd")
+        targets = sorted(os.readlink(f"/proc/{hold.pid}/fd/{fd}").split(":")[0] for fd in fds)
+        assert targets == ["anon_inode", "pipe", "pipe"], targets
+    finally:
+        hold.release()
+    assert _gone(hold.pid)
+
+
+def test_hold_goes_with_the_jail():
+    """A jail killed outright (SIGKILL) leaves no helper behind."""
+    r, w = os.pipe()
+    jail = os.fork()
+    if jail == 0:
+        os.close(r)
+        os.write(w, f"{TracepointHold().pid}\n".encode())
+        time.sleep(60)
+        os._exit(0)
+    os.close(w)
+    helper = int(os.read(r, 32))
+    os.close(r)
+    os.kill(jail, 9)
+    os.waitpid(jail, 0)
+    assert _gone(helper)
+
+
+def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
+    """`seccomp-jail run` starts the hold before its imports and hands it to the
+    session: the feed uses it, and no helper outlives the run, even one that
+    never ran its program."""
+    rules = RuleSet(default=Action.ALLOW)
+    hold = hold_exit_feed(rules)
+    session = Session(rules, SessionOptions(quiet=True), feed_hold=hold)
+    assert session.run([targets["results"]]) == 7
+    assert session.tracer.fed > 0
+    assert _gone(hold.pid)
+    hold = hold_exit_feed(rules)
+    with pytest.raises(ProgramNotFound):
+        Session(rules, SessionOptions(quiet=True), feed_hold=hold).run(["no-such-program-here"])
+    assert _gone(hold.pid)
+    assert hold_exit_feed(RuleSet(default=Action.ALLOW_FOREVER)) is None  # the kernel decides: no feed
 
 
 def _run_printing(program: str, rules: RuleSet, tmp_path, label: str,
@@ -198,9 +263,11 @@ def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_pat
     run goes on with exit stops, logging the same values."""
     from seccomp_jail.kernel import perf
 
-    monkeypatch.setattr(perf, "_id_cache", [None])
+    monkeypatch.setattr(perf, "_read_id", lambda: None)  # the helper forked from here finds none
+    hold = TracepointHold()
     with pytest.raises(OSError):
-        ExitFeed(os.getpid())
+        ExitFeed(os.getpid(), hold=hold)
+    assert _gone(hold.pid)  # the failed feed released it
     status, records, printed, session = _run_results(targets, tmp_path, True)
     assert status == 7
     assert session.tracer.fed == 0

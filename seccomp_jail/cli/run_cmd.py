@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
             return _error(str(exc), 2)
     else:
         ruleset = RuleSet(default=Action.ALLOW)
+    from seccomp_jail.session.prestart import hold_exit_feed
+
+    feed_hold = hold_exit_feed(ruleset)  # the kernel's wait overlaps the imports below
 
     from seccomp_jail.session import Session, SessionOptions
 
@@ -102,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
 
     gc.freeze()
     gc.enable()
-    return run_program(lambda: Session(ruleset, options).run(program), program, _error)[0]
+    return run_program(lambda: Session(ruleset, options, feed_hold).run(program), program, _error)[0]

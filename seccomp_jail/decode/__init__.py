@@ -146,6 +146,22 @@ def exit_capture_plan(name: str) -> ExitPlan | None:
     return plan
 
 
+def captures_at_exit(name: str | None) -> bool:
+    """Whether `exit_capture_plan(name)` could ever read anything: the same
+    answer from the table's words alone, without building the plans (the
+    tracer asks it of every syscall number while the jail starts)."""
+    text = SIGNATURES.get(name)
+    if text is None:
+        return False
+    words = text.split()
+    if name in SWITCHES:
+        _, tails, default = SWITCHES[name]
+        words += default.split()
+        for tail in tails.values():
+            words += tail.split()
+    return any(KINDS[word].exit for word in words)
+
+
 def format_call(name: str, args: tuple[int, ...], captured: Captured | None) -> str:
     """`openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC)`, without ` = result`.
 

@@ -25,6 +25,17 @@ def load_library(soname: str, name: str) -> ctypes.CDLL:
 
 libc = load_library("libc.so.6", "c")
 
+
+def read_line(fd: int) -> str:
+    """One line from a pipe, read a byte at a time: what follows is not ours to take."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", "replace").strip()
+
 # long syscall(long nr, ...): used for seccomp(2) and prctl-less raw calls.
 _syscall = libc.syscall
 _syscall.restype = ctypes.c_long

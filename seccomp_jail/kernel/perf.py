@@ -8,9 +8,9 @@ with PTRACE_CONT and read the value when the task next stops.
 
 Needs root (samples of a tracepoint need CAP_PERFMON or perf_event_paranoid
 -1) and the tracepoint's id, which only tracefs tells. Where tracefs is not
-mounted we mount it in a private mount namespace of a short-lived child, so
-the system's mounts stay as they were. Every failure is an OSError: the
-caller then keeps the exit stop.
+mounted, the helper process of `TracepointHold` mounts it in a private mount
+namespace of its own, so the system's mounts stay as they were. Every
+failure is an OSError: the caller then keeps the exit stop.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+import signal
 import struct
 
-from seccomp_jail.kernel.libc import libc, raise_errno
+from seccomp_jail.kernel.libc import libc, raise_errno, read_line
 
 _NR_PERF_EVENT_OPEN = 298
 _TYPE_TRACEPOINT = 2
@@ -47,17 +48,9 @@ _PAGES = 64  # 256 KiB per CPU: about 4,600 samples
 _MOUNTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 _ID_FILE = "events/raw_syscalls/sys_exit/id"
 
-_id_cache: list[int | None] = []
-
-
-def exit_tracepoint_id() -> int | None:
-    """The id of raw_syscalls:sys_exit, or None when tracefs cannot tell it."""
-    if not _id_cache:
-        _id_cache.append(_read_id())
-    return _id_cache[0]
-
-
 def _read_id() -> int | None:
+    """The id of raw_syscalls:sys_exit, or None when tracefs cannot tell it.
+    Only in the helper of `TracepointHold`: it may leave the mount namespace."""
     for base in _MOUNTS:
         try:
             with open(os.path.join(base, _ID_FILE), "rb") as f:
@@ -68,32 +61,16 @@ def _read_id() -> int | None:
 
 
 def _read_id_private_mount() -> int | None:
-    """Mount tracefs where no one else sees it: in a child's own mount namespace."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            if libc.unshare(_CLONE_NEWNS) != 0:  # os.unshare is Python 3.12+
-                raise_errno("unshare")
-            _mount(b"none", b"/", None, 0x40000 | 0x4000)  # MS_PRIVATE | MS_REC: nothing leaks out
-            _mount(b"nodev", _MOUNTS[0].encode(), b"tracefs", 0)
-            with open(os.path.join(_MOUNTS[0], _ID_FILE), "rb") as f:
-                os.write(w, f.read())
-        except BaseException:
-            pass
-        os._exit(0)
-    os.close(w)
+    """Mount tracefs where no one else sees it: in this process's own mount
+    namespace. Only the helper of `TracepointHold` calls this, as it exits soon."""
     try:
-        data = b""
-        while chunk := os.read(r, 64):
-            data += chunk
-    finally:
-        os.close(r)
-        os.waitpid(pid, 0)
-    try:
-        return int(data)
-    except ValueError:
+        if libc.unshare(_CLONE_NEWNS) != 0:  # os.unshare is Python 3.12+
+            raise_errno("unshare")
+        _mount(b"none", b"/", None, 0x40000 | 0x4000)  # MS_PRIVATE | MS_REC: nothing leaks out
+        _mount(b"nodev", _MOUNTS[0].encode(), b"tracefs", 0)
+        with open(os.path.join(_MOUNTS[0], _ID_FILE), "rb") as f:
+            return int(f.read())
+    except (OSError, ValueError):
         return None
 
 
@@ -135,25 +112,24 @@ class ExitFeed:
     `time.monotonic_ns()`.
     """
 
-    def __init__(self, pid: int, numbers: frozenset[int] | None = None) -> None:
-        tracepoint = exit_tracepoint_id()
-        if tracepoint is None:
-            raise OSError("raw_syscalls:sys_exit: no tracefs to find the tracepoint")
-        attr = ctypes.create_string_buffer(_ATTR.size)
-        _ATTR.pack_into(attr, 0, _TYPE_TRACEPOINT, _ATTR.size, tracepoint, 1,
-                        _SAMPLE_TID | _SAMPLE_TIME | _SAMPLE_RAW, 0, _DISABLED | _INHERIT | _USE_CLOCKID,
-                        0, 0, 0, 0, 0, 0, 0, _CLOCK_MONOTONIC, 0, 0, 0, 0)
-        text = id_filter(numbers)
-        if text is not None and len(text) > _FILTER_MAX:
-            raise OSError("syscall filter too long for the tracepoint")
+    def __init__(self, pid: int, numbers: frozenset[int] | None = None,
+                 hold: TracepointHold | None = None) -> None:
+        """`hold`: a TracepointHold started earlier, which the feed now owns
+        (releases on close); without one, the feed starts its own."""
         self._fds: list[int] = []
         self._maps: list[mmap.mmap] = []
+        self._hold = hold or TracepointHold()
         try:
+            tracepoint = self._hold.id()
+            if tracepoint is None:
+                raise OSError("raw_syscalls:sys_exit: no tracefs to find the tracepoint, or no permission")
+            attr = _attr(tracepoint, _SAMPLE_TID | _SAMPLE_TIME | _SAMPLE_RAW,
+                         _DISABLED | _INHERIT | _USE_CLOCKID)
+            text = id_filter(numbers)
+            if text is not None and len(text) > _FILTER_MAX:
+                raise OSError("syscall filter too long for the tracepoint")
             for cpu in online_cpus():
-                fd = libc.syscall(ctypes.c_long(_NR_PERF_EVENT_OPEN), attr, ctypes.c_long(pid),
-                                  ctypes.c_long(cpu), ctypes.c_long(-1), ctypes.c_ulong(_FLAG_FD_CLOEXEC))
-                if fd < 0:
-                    raise_errno("perf_event_open")
+                fd = _open_event(attr, pid, cpu)
                 self._fds.append(fd)
                 if text is not None and libc.ioctl(fd, ctypes.c_ulong(_IOC_SET_FILTER), text.encode()) != 0:
                     raise_errno("perf filter")
@@ -197,11 +173,13 @@ class ExitFeed:
         return out
 
     def close(self) -> None:
+        """Unmap and close; the hold's helper then closes the last event, off our clock."""
         for m in self._maps:
             m.close()
-        fds, self._maps, self._fds = self._fds, [], []
-        if fds:
-            _close_detached(fds)
+        for fd in self._fds:
+            os.close(fd)
+        self._maps, self._fds = [], []
+        self._hold.release()
 
 
 def _wrapped(m: mmap.mmap, at: int, offset: int, size: int, length: int) -> bytes:
@@ -210,33 +188,95 @@ def _wrapped(m: mmap.mmap, at: int, offset: int, size: int, length: int) -> byte
     return first + m[offset:offset + length - len(first)]
 
 
-def _close_detached(fds: list[int]) -> None:
-    """Close `fds` in a short-lived grandchild that holds nothing else.
+def _attr(tracepoint: int, sample_type: int, flags: int) -> ctypes.Array:
+    """A perf_event_attr for the tracepoint, sampling every event on CLOCK_MONOTONIC."""
+    attr = ctypes.create_string_buffer(_ATTR.size)
+    _ATTR.pack_into(attr, 0, _TYPE_TRACEPOINT, _ATTR.size, tracepoint, 1, sample_type, 0, flags,
+                    0, 0, 0, 0, 0, 0, 0, _CLOCK_MONOTONIC, 0, 0, 0, 0)
+    return attr
 
-    The last close of a tracepoint's perf events waits for an RCU grace
-    period (about 40 ms on the VM we measured); done here, every run would
-    end that much later. The grandchild waits until our copies are closed,
-    so that its close is the last one.
+
+def _open_event(attr: ctypes.Array, pid: int, cpu: int) -> int:
+    fd = libc.syscall(ctypes.c_long(_NR_PERF_EVENT_OPEN), attr, ctypes.c_long(pid),
+                      ctypes.c_long(cpu), ctypes.c_long(-1), ctypes.c_ulong(_FLAG_FD_CLOEXEC))
+    if fd < 0:
+        raise_errno("perf_event_open")
+    return fd
+
+
+class TracepointHold:
+    """A helper process that keeps one perf event open on the tracepoint.
+
+    Why: the first perf event on a tracepoint makes the kernel register it,
+    and closing the last one unregisters it; both wait for an RCU grace
+    period (15-40 ms on the VM we measured, nearly no CPU). Started early
+    (`seccomp-jail run` does it before its heavier imports), the helper
+    takes the first wait while the jail gets ready, and the jail's own
+    events open in well under a millisecond. At the end the jail closes its
+    events first and the helper's is the last: the second wait is the
+    helper's alone. The helper also finds the tracepoint's id, mounting
+    tracefs in a mount namespace of its own where it is not mounted.
+
+    The helper is double-forked (a tracer's `waitpid(-1)` never sees it),
+    keeps no descriptor but its two pipes, and exits when `release` is
+    called or when this process dies.
     """
-    ours_closed, closing = os.pipe()
-    try:
+
+    def __init__(self) -> None:
+        report_r, report_w = os.pipe()
+        release_r, release_w = os.pipe()
         pid = os.fork()
-    except OSError:
-        pid = -1
-    if pid == 0:
-        try:
-            if os.fork() == 0:  # reparented to init, which reaps it
-                keep = sorted((*fds, ours_closed))
-                for lo, hi in zip([-1, *keep], [*keep, 1 << 20]):
-                    os.closerange(lo + 1, hi)  # pipes and terminals: no one waits on us
-                os.read(ours_closed, 1)  # EOF once the jail closed its end
-                for fd in fds:
-                    os.close(fd)
-        finally:
-            os._exit(0)
-    os.close(ours_closed)
-    for fd in fds:
-        os.close(fd)
-    os.close(closing)
-    if pid > 0:
+        if pid == 0:
+            try:
+                if os.fork() == 0:
+                    _hold_main(report_w, release_r)
+            finally:
+                os._exit(0)
+        os.close(report_w)
+        os.close(release_r)
         os.waitpid(pid, 0)
+        self._report = report_r
+        self._release = release_w
+        self.pid = int(read_line(report_r) or 0)  # the helper's; 0 if it died at once
+        self._id: int | None = None
+
+    def id(self) -> int | None:
+        """The tracepoint id once the helper holds its event; None when it
+        could not (no tracefs, no CONFIG_FTRACE_SYSCALLS, no privilege)."""
+        if self._report >= 0:
+            text = read_line(self._report)
+            os.close(self._report)
+            self._report = -1
+            self._id = int(text) if text.isdigit() else None
+        return self._id
+
+    def release(self) -> None:
+        """Let the helper close its event and exit (idempotent)."""
+        for name in ("_report", "_release"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+
+# Like the jail, the helper outlives a Ctrl-C aimed at the program; it goes with the jail.
+_HOLD_IGNORES = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP, signal.SIGTERM)
+
+
+def _hold_main(report: int, release: int) -> None:
+    """The helper: open the event, report the id, wait for EOF on `release`."""
+    for signo in _HOLD_IGNORES:
+        signal.signal(signo, signal.SIG_IGN)
+    keep = sorted((report, release))
+    for lo, hi in zip([-1, *keep], [*keep, 1 << 20]):
+        os.closerange(lo + 1, hi)  # terminals and pipes: no one waits on us for EOF
+    os.write(report, f"{os.getpid()}\n".encode())
+    tracepoint = _read_id()
+    if tracepoint is not None:
+        try:
+            _open_event(_attr(tracepoint, 0, _DISABLED), 0, -1)  # closed when we exit
+        except OSError:
+            tracepoint = None
+    os.write(report, f"{'' if tracepoint is None else tracepoint}\n".encode())
+    os.read(release, 1)  # EOF: the jail released us or is gone
+

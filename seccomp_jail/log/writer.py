@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from seccomp_jail.kernel.libc import prctl, read_line
 from seccomp_jail.log.warn import report_suppressed, warn
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ class WriterHandle:
         """Wait until the sinks are open; LogError (the writer is gone then) when one cannot be."""
         if self._ready:
             return
-        status = _read_line(self._done_fd)
+        status = read_line(self._done_fd)
         if status == "ok":
             self._ready = True
             return
@@ -244,7 +245,7 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
     os.close(data_r)
     os.close(done_w)
     os.waitpid(child, 0)
-    first = _read_line(done_r)
+    first = read_line(done_r)
     handle = WriterHandle(data_w, int(first[4:]) if first.startswith("pid ") else 0, done_r)
     if not handle.pid:
         os.close(data_w)
@@ -261,15 +262,7 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     os.write(done_w, f"pid {os.getpid()}\n".encode())
     for signo in _IGNORED_SIGNALS:
         signal.signal(signo, signal.SIG_IGN)
-    from seccomp_jail.kernel.libc import prctl
-
     prctl(_PR_SET_DUMPABLE, 0)  # the jailed program must not reach our memory through /proc
-    # The tracer and the traced program are on the critical path, the log is
-    # not: run only on idle CPU time and let a deep pipe absorb the backlog.
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except OSError:
-        os.nice(19)
     import fcntl
 
     try:
@@ -290,6 +283,17 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
         return
     os.write(done_w, b"ok\n")
+    # Until here the jail waited for us. From now on the tracer and the traced
+    # program are on the critical path, the log is not: run only on idle CPU
+    # time and let a deep pipe absorb the backlog.
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        os.nice(19)
+    # While the program starts: the first batch would wait for these imports,
+    # and for a short run that batch comes at the very end.
+    from seccomp_jail import decode  # noqa: F401
+    from seccomp_jail.log import events  # noqa: F401
     # Millions of short-lived records that never form a cycle: here the cyclic
     # collector finds nothing and costs a few per cent of the writer's time.
     import gc
@@ -297,13 +301,3 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     gc.disable()
     serve(data_r, sinks, durable=lambda: os.close(done_w))  # the jail may exit from here on
 
-
-def _read_line(fd: int) -> str:
-    """One line, read a byte at a time: what follows it is not ours to take."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(fd, 1)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8", "replace").strip()

@@ -10,8 +10,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import threading
-from typing import NamedTuple
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.policy.compile import compile_rules
@@ -20,11 +19,15 @@ from seccomp_jail.session import signals
 from seccomp_jail.session.decision import Decision
 from seccomp_jail.session.logpipe import LogPipe
 from seccomp_jail.session.pending import Pending, PendingTable
+from seccomp_jail.session.prestart import hold_exit_feed, wants_exit_feed
 from seccomp_jail.session.rules import RuleStore
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.launch import find_program, spawn
 from seccomp_jail.tracer.loop import Tracer
 from seccomp_jail.tracer.task import Task
+
+if TYPE_CHECKING:
+    from seccomp_jail.kernel.perf import TracepointHold
 
 TIMEOUT_ACTIONS = ("allow", "abort", "kill")
 _HOLD = V.HOLD
@@ -87,8 +90,11 @@ def exit_status(status: int | None) -> int:
 
 
 class Session:
-    def __init__(self, ruleset: RuleSet, options: SessionOptions | None = None) -> None:
+    def __init__(self, ruleset: RuleSet, options: SessionOptions | None = None,
+                 feed_hold: TracepointHold | None = None) -> None:
+        """`feed_hold`: from `prestart.hold_exit_feed`, for the first `run` to use and release."""
         self.options = options or SessionOptions()
+        self._feed_hold = feed_hold
         if self.options.timeout_action not in TIMEOUT_ACTIONS:
             raise ValueError(f"timeout action must be one of {', '.join(TIMEOUT_ACTIONS)}")
         self.table = native_table()
@@ -133,9 +139,19 @@ class Session:
 
         Raises ProgramNotFound before anything starts when argv[0] is not runnable.
         """
+        try:
+            return self._run(argv)
+        finally:
+            if self._feed_hold is not None:  # never handed to the tracer
+                self._feed_hold.release()
+                self._feed_hold = None
+
+    def _run(self, argv: list[str]) -> int:
         opts = self.options
         env = dict(os.environ if opts.env is None else opts.env)
         path = find_program(argv[0], env)
+        if self._feed_hold is None:  # the kernel's wait overlaps our start-up from here on
+            self._feed_hold = hold_exit_feed(self.ruleset, opts.use_exit_feed)
         in_main = threading.current_thread() is threading.main_thread()
         forward = opts.forward_signals and in_main
         logpipe = LogPipe(
@@ -151,7 +167,7 @@ class Session:
         try:
             if forward:
                 signals.block()
-            tracer.protect.update((*logpipe.pids, tracer.start_waker()))
+            tracer.protect.update((*logpipe.pids, *self._helper_pids(), tracer.start_waker()))
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),
                         lambda pid: self._seized(pid, logpipe))
             tracer.adopt_root(pid, path)
@@ -174,20 +190,18 @@ class Session:
             logpipe.close()
         return exit_status(tracer.root_status)
 
-    def _wants_feed(self) -> bool:
-        """The feed costs 10-20 ms to set up (the kernel enables a tracepoint):
-        worth it when most syscalls reach the tracer (a default decided
-        there), not for a handful of named ones."""
-        use = self.options.use_exit_feed
-        if use is None:
-            use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
-        return use and os.geteuid() == 0 and not self.ruleset.default.forever
+    def _helper_pids(self) -> tuple[int, ...]:
+        hold = self._feed_hold
+        return (hold.pid,) if hold is not None and hold.pid else ()
 
     def _seized(self, pid: int, logpipe: LogPipe) -> None:
         """The target exists and waits for us: set up what must precede its first syscall."""
         self.tracer.placement.start()
-        if self._wants_feed():
-            self.tracer.open_feed(pid, self.compiled.always_traced)
+        hold, self._feed_hold = self._feed_hold, None
+        if wants_exit_feed(self.ruleset, self.options.use_exit_feed):
+            self.tracer.open_feed(pid, self.compiled.always_traced, hold)
+        elif hold is not None:
+            hold.release()
         logpipe.ready()  # the log files opened meanwhile; a bad one stops the run here
 
     def _ancestry(self, pid: int) -> tuple[int, str] | None:

@@ -27,7 +27,7 @@ import os
 import signal
 import struct
 import time
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
@@ -35,6 +35,9 @@ from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
 from seccomp_jail.tracer.task import Task
 from seccomp_jail.tracer.wake import Waker
+
+if TYPE_CHECKING:
+    from seccomp_jail.kernel.perf import TracepointHold
 
 WALL = 0x40000000
 WALL_BLOCK = WALL | os.WUNTRACED
@@ -141,7 +144,7 @@ class Tracer:
         self.tasks[pid] = task
         self._task_event("spawn", task, "process")
 
-    def open_feed(self, pid: int, always_traced: frozenset[int]) -> bool:
+    def open_feed(self, pid: int, always_traced: frozenset[int], hold: TracepointHold | None = None) -> bool:
         """Take the return values of allowed syscalls from the kernel's exit
         tracepoint instead of an exit stop (one stop per syscall, not two).
 
@@ -149,17 +152,21 @@ class Tracer:
         need nothing read at exit qualify, so every sample in the feed follows
         a stop of ours and the buffer cannot overflow unseen. False (and the
         exit stop stays) where the kernel or our privileges do not allow it.
+        `hold` (started early, see kernel.perf) is ours to release from now on.
         """
-        names = self.names
-        quick = frozenset(nr for nr in always_traced
-                          if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
-                          and self._exit_plan_for(nr) is None)
-        if not quick:
-            return False  # only kernel rules and clone3: nothing to gain
         from seccomp_jail.kernel.perf import ExitFeed
 
+        names = self.names
+        captures = _captures_at_exit if self._capture else lambda name: False
+        quick = frozenset(nr for nr in always_traced
+                          if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
+                          and not captures(names[nr]))
+        if not quick:  # only kernel rules and clone3: nothing to gain
+            if hold is not None:
+                hold.release()
+            return False
         try:
-            self.feed = ExitFeed(pid, quick)
+            self.feed = ExitFeed(pid, quick, hold)
         except OSError:
             return False
         self._quick = quick
@@ -739,6 +746,12 @@ def _entry_plan(name: str | None):
     from seccomp_jail.decode import capture_plan
 
     return capture_plan(name)
+
+
+def _captures_at_exit(name: str | None) -> bool:
+    from seccomp_jail.decode import captures_at_exit
+
+    return captures_at_exit(name)
 
 
 def _exit_plan(name: str | None):

@@ -1,0 +1,40 @@
+"""What a run can start before the rest of the jail is even imported.
+
+Light to import on purpose: `seccomp-jail run` calls `hold_exit_feed` as
+soon as it has read the rules, so that the kernel's wait for the exit
+tracepoint (see kernel.perf.TracepointHold) overlaps the imports of the
+tracer and the log, then hands the hold to `Session`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from seccomp_jail.kernel.perf import TracepointHold
+    from seccomp_jail.policy.model import RuleSet
+
+
+def wants_exit_feed(ruleset: RuleSet, use: bool | None = None) -> bool:
+    """Whether a run with `ruleset` takes return values from the exit feed.
+
+    Only as root, and only when the rule set's default sends syscalls to the
+    tracer: for a handful of named syscalls the set-up costs more than it
+    saves. `use` None: unless SECCOMP_JAIL_NO_EXIT_FEED=1.
+    """
+    if use is None:
+        use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
+    return use and os.geteuid() == 0 and not ruleset.default.forever
+
+
+def hold_exit_feed(ruleset: RuleSet, use: bool | None = None) -> TracepointHold | None:
+    """Start holding the exit tracepoint when a run with `ruleset` will use it."""
+    if not wants_exit_feed(ruleset, use):
+        return None
+    from seccomp_jail.kernel.perf import TracepointHold
+
+    try:
+        return TracepointHold()
+    except OSError:  # no fork left: the feed starts its own, or the exit stop stays
+        return None
