@@ -114,6 +114,30 @@ def test_exec_from_non_leader_thread(jail_both, native, targets):
     # After the exec the thread has taken the leader's place.
     after = [r for r in run.syscalls() if r["seq"] > execs[1]["seq"]]
     assert after and all(r["tid"] == r["pid"] == pid for r in after)
+    # Read from the new address space: the loader's paths, not "NULL" or a bare pointer.
+    assert any('"/lib' in r["text"] and "libc.so" in r["text"] for r in after if r["syscall"] == "openat")
+
+
+def test_paths_after_exec_come_from_the_new_program(jail_both):
+    run = jail_both(["/bin/sh", "-c", "exec /bin/cat /etc/hostname"])
+    assert run.status == 0
+    (cat,) = [r for r in run.syscalls("execve") if '"/bin/cat"' in r["text"]]
+    opened = [r for r in run.syscalls("openat") if r["seq"] > cat["seq"]]
+    assert [r["pid"] for r in opened if '"/etc/hostname"' in r["text"]] == [cat["pid"]], opened
+
+
+def test_no_memory_file_outlives_its_task(targets, tmp_path):
+    """The tracer reads each task's memory through its /proc/PID/mem, held
+    open: every one is closed by the end of a run of threads, forks and execs."""
+    from seccomp_jail.kernel.memory import TaskMemory
+    from seccomp_jail.policy.model import Action, RuleSet
+    from seccomp_jail.session import Session, SessionOptions
+
+    before = TaskMemory.open_files
+    for program in ("threads", "exec_thread", "vfork_exec", "forktree"):
+        options = SessionOptions(quiet=True, jsonl=str(tmp_path / f"{program}.jsonl"), notify_timeout=0)
+        Session(RuleSet(default=Action.ALLOW), options).run([targets[program]])
+        assert TaskMemory.open_files == before, program
 
 
 def test_daemonized_grandchild(jail, workdir, targets):

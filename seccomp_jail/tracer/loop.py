@@ -212,7 +212,8 @@ class Tracer:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for tid in list(self.tasks):
+        for tid, task in list(self.tasks.items()):
+            task.mem.close()
             try:
                 os.waitpid(tid, WALL)
             except ChildProcessError:
@@ -666,10 +667,12 @@ class Tracer:
             self._forget(task, None)  # the old leader is gone without a death report
             self._task_event("exit", execer, None)  # and the execing thread's old tid
             execer.tid = tid
+            execer.mem.close()
             execer.mem = task.mem
             execer.ppid = task.ppid
             self.tasks[tid] = execer
             task = execer
+        task.mem.reset()  # a new address space
         try:
             task.exe = os.readlink(f"/proc/{tid}/exe")
         except OSError:
@@ -693,6 +696,7 @@ class Tracer:
             if record is not None:
                 self.emit(record)  # retval stays None: it never returned
         task.record = task.held = None
+        task.mem.close()
         self._task_event("exit", task, status)
 
 
