@@ -18,6 +18,7 @@ from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
 from seccomp_jail.session.prestart import hold_exit_feed
 from seccomp_jail.tracer.launch import ProgramNotFound
+from seccomp_jail.tracer.loop import NEEDS_EXIT_STOP, Tracer
 
 from conftest import read_jsonl
 
@@ -130,7 +131,7 @@ def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
     never ran its program."""
     rules = RuleSet(default=Action.ALLOW)
     hold = hold_exit_feed(rules)
-    session = Session(rules, SessionOptions(quiet=True), feed_hold=hold)
+    session = Session(rules, SessionOptions(quiet=True, jsonl=str(tmp_path / "log.jsonl")), feed_hold=hold)
     assert session.run([targets["results"]]) == 7
     assert session.tracer.fed > 0
     assert _gone(hold.pid)
@@ -243,6 +244,27 @@ def test_feed_wraps_around_its_buffer_without_losing_a_sample():
     assert len(samples) == rounds * per_round
     assert {(tid, ret) for tid, _, ret in samples} == {(child, os.getpid())}
     assert len({when for _, when, _ in samples}) == len(samples)  # none seen twice
+
+
+@pytest.mark.parametrize("use_feed", [True, False], ids=["root-default", "no-feed"])
+def test_an_unlogged_run_stops_once_per_syscall(targets, monkeypatch, use_feed):
+    """`run -q` without a sink: nobody reads a return value, so an allowed
+    syscall gets no exit stop and no feed, with or without the feed's privileges.
+    Only the calls the tracer checks at exit stop there."""
+    exits: list[str] = []
+    real = Tracer._on_syscall_exit
+
+    def spy(tracer, tid):
+        task = tracer.tasks.get(tid)
+        if task is not None and task.record is not None:
+            exits.append(tracer.names[task.record[5]])
+        return real(tracer, tid)
+
+    monkeypatch.setattr(Tracer, "_on_syscall_exit", spy)
+    session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, use_exit_feed=use_feed))
+    assert session.run([targets["results"]]) == 7
+    assert session.tracer.feed is None and session.tracer.fed == 0
+    assert exits and set(exits) <= NEEDS_EXIT_STOP, exits
 
 
 def test_no_feed_for_a_few_traced_syscalls(targets, tmp_path):

@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         ruleset = RuleSet(default=Action.ALLOW)
     from seccomp_jail.session.prestart import hold_exit_feed
 
-    feed_hold = hold_exit_feed(ruleset)  # the kernel's wait overlaps the imports below
+    logged = bool(args.output or args.db or args.jsonl or not args.quiet)
+    feed_hold = hold_exit_feed(ruleset, logged=logged)  # the kernel's wait overlaps the imports below
 
     from seccomp_jail.session import Session, SessionOptions
 

@@ -16,21 +16,22 @@ if TYPE_CHECKING:
     from seccomp_jail.policy.model import RuleSet
 
 
-def wants_exit_feed(ruleset: RuleSet, use: bool | None = None) -> bool:
+def wants_exit_feed(ruleset: RuleSet, use: bool | None = None, logged: bool = True) -> bool:
     """Whether a run with `ruleset` takes return values from the exit feed.
 
-    Only as root, and only when the rule set's default sends syscalls to the
-    tracer: for a handful of named syscalls the set-up costs more than it
-    saves. `use` None: unless SECCOMP_JAIL_NO_EXIT_FEED=1.
+    Only as root, only when the values are logged, and only when the rule
+    set's default sends syscalls to the tracer: for a handful of named
+    syscalls the set-up costs more than it saves. `use` None: unless
+    SECCOMP_JAIL_NO_EXIT_FEED=1.
     """
     if use is None:
         use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
-    return use and os.geteuid() == 0 and not ruleset.default.forever
+    return use and logged and os.geteuid() == 0 and not ruleset.default.forever
 
 
-def hold_exit_feed(ruleset: RuleSet, use: bool | None = None) -> TracepointHold | None:
+def hold_exit_feed(ruleset: RuleSet, use: bool | None = None, logged: bool = True) -> TracepointHold | None:
     """Start holding the exit tracepoint when a run with `ruleset` will use it."""
-    if not wants_exit_feed(ruleset, use):
+    if not wants_exit_feed(ruleset, use, logged):
         return None
     from seccomp_jail.kernel.perf import TracepointHold
 

@@ -150,14 +150,14 @@ class Session:
         opts = self.options
         env = dict(os.environ if opts.env is None else opts.env)
         path = find_program(argv[0], env)
-        if self._feed_hold is None:  # the kernel's wait overlaps our start-up from here on
-            self._feed_hold = hold_exit_feed(self.ruleset, opts.use_exit_feed)
         in_main = threading.current_thread() is threading.main_thread()
         forward = opts.forward_signals and in_main
         logpipe = LogPipe(
             dict(text=opts.text, text_to_stderr=opts.text is None and not opts.quiet, color=opts.color,
                  db=opts.db, jsonl=opts.jsonl, command=list(argv))
         )
+        if self._feed_hold is None:  # the kernel's wait overlaps our start-up from here on
+            self._feed_hold = hold_exit_feed(self.ruleset, opts.use_exit_feed, bool(logpipe.pids))
         use_info = opts.use_syscall_info
         if use_info is None:
             use_info = os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1"
@@ -198,7 +198,10 @@ class Session:
         """The target exists and waits for us: set up what must precede its first syscall."""
         self.tracer.placement.start()
         hold, self._feed_hold = self._feed_hold, None
-        if wants_exit_feed(self.ruleset, self.options.use_exit_feed):
+        logged = bool(logpipe.pids)
+        if not logged:
+            self.tracer.skip_results(self.compiled.always_traced)
+        if wants_exit_feed(self.ruleset, self.options.use_exit_feed, logged):
             self.tracer.open_feed(pid, self.compiled.always_traced, hold)
         elif hold is not None:
             hold.release()

@@ -119,6 +119,7 @@ class Tracer:
         # The exit feed (see open_feed): numbers it serves, and how many records wait on it.
         self.feed = None
         self._quick: frozenset[int] = frozenset()
+        self._unlogged: frozenset[int] = frozenset()  # see skip_results
         self._feed_pending = 0
         self._feed_cap = 0
         self.fed = 0  # records whose return value came from the feed
@@ -156,11 +157,7 @@ class Tracer:
         """
         from seccomp_jail.kernel.perf import ExitFeed
 
-        names = self.names
-        captures = _captures_at_exit if self._capture else lambda name: False
-        quick = frozenset(nr for nr in always_traced
-                          if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
-                          and not captures(names[nr]))
+        quick = self._quick_numbers(always_traced)
         if not quick:  # only kernel rules and clone3: nothing to gain
             if hold is not None:
                 hold.release()
@@ -172,6 +169,20 @@ class Tracer:
         self._quick = quick
         self._feed_cap = self.feed.capacity // 2  # records waiting at once; beyond, exit stops
         return True
+
+    def skip_results(self, always_traced: frozenset[int]) -> None:
+        """No one reads the log (`run -q` without a sink): an allowed syscall
+        is resumed with PTRACE_CONT, neither an exit stop nor the feed waits
+        for a value that would be dropped. Call before the target runs."""
+        self._unlogged = self._quick_numbers(always_traced)
+
+    def _quick_numbers(self, always_traced: frozenset[int]) -> frozenset[int]:
+        """The numbers whose exit stop only fetches the return value."""
+        names = self.names
+        captures = _captures_at_exit if self._capture else lambda name: False
+        return frozenset(nr for nr in always_traced
+                         if 0 <= nr < len(names) and names[nr] not in NEEDS_EXIT_STOP
+                         and not captures(names[nr]))
 
     def _task_event(self, kind: str, task: Task, detail: object) -> None:
         self._seq += 1
@@ -345,6 +356,9 @@ class Tracer:
                 self._feed_resolve(task)
             record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
             self._apply(task, record, verdict)
+            return
+        if nr in self._unlogged:
+            _raw(_CONT, tid, 0, 0)
             return
         # Resume first: the bookkeeping below overlaps the syscall.
         now = _now()
