@@ -158,8 +158,8 @@ class DbSink:
         # Bigger pages and cache: fewer page writes per batch, a quicker index build at the end.
         self._db.execute("PRAGMA page_size=16384")
         self._db.execute("PRAGMA cache_size=-16384")  # KiB
+        self._db.execute("PRAGMA synchronous=OFF")  # first: switching to WAL would fsync otherwise
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
         with _transaction(self._db):
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", [
