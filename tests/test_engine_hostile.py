@@ -7,6 +7,15 @@ tkill of its threads and pidfd signals to its processes.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from conftest import exit_status, jail_command, jail_env, read_jsonl, run_process
+
 
 def test_signals_to_the_jail_are_refused(targets, jail_both):
     run = jail_both([targets["hostile"]], rules='version = 1\ndefault = "allow-forever"\n', timeout=30)
@@ -18,3 +27,71 @@ def test_signals_to_the_jail_are_refused(targets, jail_both):
     assert lines["self"] == "ok"
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
     assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal"}
+
+
+GROUP_SIGNALS = [signal.SIGKILL, signal.SIGUSR1, signal.SIGALRM, signal.SIGRTMIN + 2]
+
+
+def _signal_name(signo: int) -> str:
+    try:
+        return signal.Signals(signo).name
+    except ValueError:
+        return f"SIGRTMIN+{signo - signal.SIGRTMIN}"
+
+
+def _group_kill_log(jsonl, signo: int) -> None:
+    """The log of group_kill: complete, down to the program's death by `signo`."""
+    records = read_jsonl(jsonl)
+    calls = [r for r in records if r.get("type") == "syscall"]
+    assert len([r for r in calls if r["syscall"] == "getppid"]) == 5
+    (kill,) = [r for r in calls if r["syscall"] == "kill"]
+    assert kill["args"][:2] == [0, signo]
+    (root,) = {r["pid"] for r in calls}
+    exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit" and r["tid"] == root]
+    assert len(exits) == 1 and os.WTERMSIG(exits[0]["detail"]) == signo, exits
+
+
+@pytest.mark.parametrize("signo", GROUP_SIGNALS, ids=_signal_name)
+def test_a_program_signalling_its_group_ends_only_itself(targets, tmp_path, workdir, signo):
+    """kill(0, SIGKILL) and the like reach the program's process group. Started
+    as a group leader (here a new session, as harnesses start it), the jail
+    gives the program a group of its own: the jail outlives the signal, passes
+    on the program's status and keeps the whole log."""
+    jsonl = tmp_path / "run.jsonl"
+    proc = run_process(jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["group_kill"], str(signo)),
+                       cwd=workdir, env=jail_env())
+    assert exit_status(proc.returncode) == 128 + signo, proc.stderr
+    assert "survived" not in proc.stdout
+    _group_kill_log(jsonl, signo)
+
+
+@pytest.mark.parametrize("signo", GROUP_SIGNALS, ids=_signal_name)
+def test_a_program_signalling_its_group_spares_a_jail_that_was_a_member(targets, tmp_path, workdir, signo):
+    """Started inside its parent's process group, the jail leaves it for the
+    program: the signal reaches the program and the parent, as it would
+    without the jail, and the jail finishes the log on its own."""
+    jsonl = tmp_path / "run.jsonl"
+    argv = jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["group_kill"], str(signo))
+    parent = ("import os, sys\n"
+              "pid = os.fork()\n"
+              "if pid == 0:\n"
+              "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+              "print(pid, flush=True)\n"
+              "os.waitpid(pid, 0)\n"
+              "print('parent survived', flush=True)\n")
+    proc = run_process([sys.executable, "-c", parent, *argv], cwd=workdir, env=jail_env())
+    assert exit_status(proc.returncode) == 128 + signo  # the parent shared the program's group
+    jail = int(proc.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while _alive(jail) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(jail)
+    _group_kill_log(jsonl, signo)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

@@ -185,3 +185,23 @@ def test_sigkill_from_outside_mid_syscalls(jail_mode, tmp_path, workdir, targets
     assert {r["tid"] for r in exits} >= {pid}
     assert len({r["tid"] for r in records if r.get("type") == "syscall"}) == 5
     assert process_gone(pid)
+
+
+@pytest.mark.parametrize("inherited", ["defaults", "nohup-background"])
+def test_program_starts_with_the_signal_state_the_jail_inherited(workdir, inherited):
+    """nohup leaves SIGHUP ignored, a shell's background job SIGINT and SIGQUIT;
+    a parent may block signals. The program gets that state, as it would
+    without the jail (and none of the jail's own: Python ignores SIGPIPE,
+    the jail blocks the signals it forwards)."""
+    def parent_state():
+        if inherited != "defaults":
+            for signo in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT):
+                signal.signal(signo, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2, signal.SIGRTMIN})
+
+    show = ["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]
+    native = subprocess.run(show, preexec_fn=parent_state, capture_output=True, text=True, cwd=workdir)
+    jailed = subprocess.run(jail_command("run", "-q", "--", *show), preexec_fn=parent_state, env=jail_env(),
+                            capture_output=True, text=True, cwd=workdir, timeout=60)
+    assert jailed.returncode == native.returncode == 0, jailed.stderr
+    assert jailed.stdout == native.stdout

@@ -100,3 +100,18 @@ def test_sigterm_to_the_whole_group_arrives_once(targets, tmp_path):
     """As `timeout` sends it: to the jail and, through the group, to the program itself."""
     status, out = _count_after(targets, tmp_path, lambda pid: os.killpg(pid, 15))
     assert (status, out) == (0, b"count=1\n")
+
+
+def test_ctrl_c_reaches_the_program_once_when_the_jail_is_a_group_member(targets, tmp_path):
+    """Started by a shell without job control (`sh -c`), the jail is a member of
+    the terminal's foreground group and leaves it for the program: Ctrl-C
+    reaches the program once and the shell as without the jail, and the jail,
+    now in the background, still writes to the terminal."""
+    def on_pty(command: str) -> bytes:
+        return run_on_pty(["sh", "-c", f"stty tostop; {command}; echo status=$?"], b"\x03", b"ready")[1]
+
+    native = on_pty(targets["sigcount"])
+    jailed = on_pty(" ".join(jail_command("run", "-o", "/dev/stderr", "--", targets["sigcount"])))
+    assert b"count=1" in native and b"count=1" in jailed, jailed
+    assert (b"status=0" in native) == (b"status=0" in jailed), (native, jailed)
+    assert b"nanosleep(" in jailed  # the log, written from the background despite tostop

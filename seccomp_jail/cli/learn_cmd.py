@@ -105,7 +105,7 @@ def _record(program: list[str], db: str, stdout_free: bool) -> int:
     if saved is not None:
         os.dup2(2, 1)
     try:
-        return Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, db=db)).run(program)
+        return Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, db=db, separate_group=True)).run(program)
     finally:
         if saved is not None:
             os.dup2(saved, 1)

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
     options = SessionOptions(
         text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
-        notify_timeout=args.notify_timeout, timeout_action=args.timeout_action,
+        notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
     )
     from seccomp_jail.cli.jailrun import run_program
 

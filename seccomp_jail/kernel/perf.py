@@ -267,6 +267,7 @@ def _hold_main(report: int, release: int) -> None:
     """The helper: open the event, report the id, wait for EOF on `release`."""
     for signo in _HOLD_IGNORES:
         signal.signal(signo, signal.SIG_IGN)
+    os.setpgid(0, 0)  # nor a signal to the program's process group
     keep = sorted((report, release))
     for lo, hi in zip([-1, *keep], [*keep, 1 << 20]):
         os.closerange(lo + 1, hi)  # terminals and pipes: no one waits on us for EOF

@@ -47,6 +47,10 @@ class SessionOptions(NamedTuple):
     use_exit_feed: bool | None = None  # None: unless SECCOMP_JAIL_NO_EXIT_FEED=1
     env: dict[str, str] | None = None
     forward_signals: bool = True
+    # Keep this process out of the program's process group (see
+    # signals.program_needs_own_group); `seccomp-jail run` does, an embedding
+    # application may not want its own group changed.
+    separate_group: bool = False
 
 
 class TaskInfo:
@@ -164,12 +168,15 @@ class Session:
         tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, use_info, capture=bool(logpipe.pids))
         self.tracer = tracer
         forwarder = None
+        separate = opts.separate_group and in_main
+        mask = signals.block() if forward else signals.current_mask()
         try:
-            if forward:
-                signals.block()
             tracer.protect.update((*logpipe.pids, *self._helper_pids(), tracer.start_waker()))
+            own_group = separate and signals.program_needs_own_group()
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),
-                        lambda pid: self._seized(pid, logpipe))
+                        lambda pid: self._seized(pid, logpipe), mask=mask, own_group=own_group)
+            if separate and not own_group:
+                signals.leave_group()
             tracer.adopt_root(pid, path)
             _not_dumpable()
             logpipe.start()
@@ -182,7 +189,7 @@ class Session:
             if forwarder:
                 forwarder.stop()
             if forward:
-                signals.unblock()
+                signals.unblock(mask)
             if tracer.waker:  # spawning failed before the loop ran
                 tracer.waker.close()
             tracer.close_feed()

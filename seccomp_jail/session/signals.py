@@ -13,9 +13,15 @@ Like `strace -o FILE PROG`, the jail keeps running while the target decides:
   `timeout` sends it), nothing is forwarded: programs that treat a second
   SIGINT as "force quit" must not see one.
 
-SIGKILL cannot be caught: then PTRACE_O_EXITKILL kills every traced task.
-The signals are blocked in every thread and collected by one thread with
-sigwaitinfo, which tells the two cases apart by si_code.
+* A signal the jailed program sent to its own process group, where that
+  group is the jail's too (an interactive job), is not passed on either.
+
+Every signal whose default would end the jail is handled so (SIGUSR1,
+SIGALRM, real-time signals...): a program that signals its process group
+must not end the jail and cut its log short. SIGKILL cannot be caught: then
+PTRACE_O_EXITKILL kills every traced task. The signals are blocked in every
+thread and collected by one thread with sigwaitinfo, which tells the cases
+apart by si_code and si_pid.
 """
 
 from __future__ import annotations
@@ -26,22 +32,70 @@ import threading
 import time
 from typing import Callable
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# Signals whose default action ends a process (SIGPIPE and SIGXFSZ aside:
+# Python ignores them). The synchronous ones (SIGSEGV...) too: the kernel
+# delivers a real fault even when it is blocked.
+FORWARDED = (
+    signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+    signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO, signal.SIGPWR, signal.SIGSTKFLT,
+    signal.SIGXCPU, signal.SIGSYS, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL,
+    signal.SIGSEGV, signal.SIGTRAP, *range(signal.SIGRTMIN, signal.SIGRTMAX + 1),
+)
 SI_USER = 0
 SI_TKILL = -6
 SI_QUEUE = -1
 
 
-def block() -> None:
-    """Block the forwarded signals in this thread (threads started later inherit it)."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+def block() -> set[int]:
+    """Block the forwarded signals in this thread (threads started later inherit
+    it); returns the mask before, for the program and for `unblock`."""
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED))
 
 
-def unblock() -> None:
-    """Unblock, dropping copies that arrived after the run: the program had its own."""
-    while signal.sigtimedwait(FORWARDED, 0) is not None:
+def unblock(before: set[int]) -> None:
+    """Back to the mask `before`, dropping copies that arrived after the run: the program had its own."""
+    newly = set(FORWARDED) - before
+    while signal.sigtimedwait(newly, 0) is not None:
         pass
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+    signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def current_mask() -> set[int]:
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+
+
+def program_needs_own_group() -> bool:
+    """Whether the program gets a process group of its own, so that it cannot
+    SIGKILL or SIGSTOP the jail by signalling its group (kill(0, ...)).
+
+    The program takes the jail's place: where the jail leads its process
+    group (a job of an interactive shell, a `setsid` or start_new_session
+    child), the program would have led it. Without a controlling terminal
+    it leads a group of its own. On a terminal it shares the jail's, since
+    the shell's job control (Ctrl-Z, fg, bg) knows that group only. Where
+    the jail merely belongs to its parent's group, the program stays in it
+    and the jail moves out instead (`leave_group`).
+    """
+    if os.getpgrp() != os.getpid():
+        return False
+    try:
+        os.close(os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY))
+    except OSError:
+        return True  # no controlling terminal
+    return False
+
+
+def leave_group() -> None:
+    """Move the jail out of its parent's process group, the program's, into
+    one of its own (a no-op for a group leader). Call after the program is
+    forked. In the background now, the jail still writes to the terminal."""
+    if os.getpgrp() == os.getpid():
+        return
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        return
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
 
 
 # How long a forwarded signal waits for the target to show that it got its own

@@ -2,8 +2,10 @@
 
 The child waits on a pipe until PTRACE_SEIZE is done, so its very first
 filtered syscall (the execve) already has a tracer. Python ignores SIGPIPE
-and we block some signals in the tracer; the child restores the defaults, so
-the program starts as it would from a shell.
+and SIGXFSZ, catches SIGINT, and the session blocks signals; the child puts
+back what the jail inherited (a signal ignored by `nohup` or by a shell for
+a background job stays ignored, a blocked one blocked), so the program
+starts as it would have without the jail.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ OPTIONS = (
     | ptrace.O_EXITKILL
 )
 
-_RESET_SIGNALS = ("SIGPIPE", "SIGXFSZ", "SIGXFZ", "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGCHLD")
+_PYTHON_IGNORES = ("SIGPIPE", "SIGXFSZ", "SIGXFZ")  # as subprocess's restore_signals
 
 
 class ProgramNotFound(Exception):
@@ -48,21 +50,29 @@ def find_program(name: str, env: dict[str, str]) -> str:
 
 
 def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
-          seized: Callable[[int], object] | None = None) -> int:
+          seized: Callable[[int], object] | None = None, *,
+          mask: set[int] = frozenset(), own_group: bool = False) -> int:
     """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid.
 
     `seized(pid)` runs once the child is seized and before it goes on: what
     must be in place before its first syscall (the exit feed) starts there.
+    `mask`: the signal mask the program starts with; `own_group`: in a
+    process group of its own.
     """
+    python_catches_sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: only async-signal-safe-ish work until exec
         try:
             os.close(go_w)
-            for name in _RESET_SIGNALS:
+            for name in _PYTHON_IGNORES:
                 if hasattr(signal, name):
                     signal.signal(getattr(signal, name), signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, set())
+            if python_catches_sigint:  # else it was ignored when the jail started: so it stays
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            if own_group:
+                os.setpgid(0, 0)
             if os.read(go_r, 1) != b"g":
                 os._exit(127)
             os.close(go_r)

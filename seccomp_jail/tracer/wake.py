@@ -29,6 +29,7 @@ class Waker:
                 os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # hold no pipe end of ours open
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
                     signal.signal(sig, signal.SIG_IGN)
+                os.setpgid(0, 0)  # nor a signal to the program's process group
                 if os.getppid() == parent:
                     while True:
                         signal.pause()
