@@ -95,3 +95,17 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, targets):
+    """The tracer reads open()'s path while the page is still missing: the
+    kernel refuses that remote fault instead of waiting for the program's
+    handler thread (itself stopped by the tracer). The call is logged with
+    the bare pointer, and the program runs as without the jail."""
+    expected = native([targets["uffd_path"]])
+    if expected.returncode == 1:
+        pytest.skip(f"no userfaultfd here: {expected.stderr.strip()}")
+    run = jail_both([targets["uffd_path"]], timeout=30)
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout) == (0, "open = 4\n")
+    (opened,) = [r for r in run.syscalls("openat") if r["retval"] == 4]
+    assert '"' not in opened["text"]  # no path: the page was not there to read
