@@ -302,3 +302,17 @@ def test_jsonl_syscall_line_is_what_json_writes(retval, errno, rule):
                 "retval_text": "-1 EACCES (Permission denied)", "errno": errno, "rule": rule}
     assert dumps(event) == json.dumps(expected, separators=(",", ":"))
     assert to_dict(event) == expected
+
+
+def test_writer_yields_to_the_program_but_is_never_starved(tmp_path):
+    """Once the log is open the writer runs at nice 10, an ordinary time-sharing
+    task: below the tracer and the program, yet with a share of a CPU that
+    programs keeping every CPU busy cannot take away (under SCHED_IDLE they
+    could, and the tracer would wait on the full pipe)."""
+    expected = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)  # relative to ours
+    with start_writer(None, False, False, str(tmp_path / "log.sqlite"), None) as log:
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, log.pid) != expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, log.pid) == expected
+        assert os.sched_getscheduler(log.pid) == os.SCHED_OTHER
