@@ -226,3 +226,15 @@ def rules_toml(default: str, *rules: dict) -> str:
         lines.append("[[rule]]")
         lines.extend(f"{key} = {json.dumps(value)}" for key, value in rule.items())
     return "\n".join(lines) + "\n"
+
+
+def group_kill_log(jsonl, signo: int) -> None:
+    """The log of group_kill: complete, down to the program's death by `signo`."""
+    records = read_jsonl(jsonl)
+    calls = [r for r in records if r.get("type") == "syscall"]
+    assert len([r for r in calls if r["syscall"] == "getppid"]) == 5
+    (kill,) = [r for r in calls if r["syscall"] == "kill"]
+    assert kill["args"][:2] == [0, signo]
+    (root,) = {r["pid"] for r in calls}
+    exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit" and r["tid"] == root]
+    assert len(exits) == 1 and os.WTERMSIG(exits[0]["detail"]) == signo, exits

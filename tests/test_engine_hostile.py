@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import exit_status, jail_command, jail_env, read_jsonl, run_process
+from conftest import exit_status, group_kill_log, jail_command, jail_env, run_process
 
 
 def test_signals_to_the_jail_are_refused(targets, jail_both):
@@ -39,18 +39,6 @@ def _signal_name(signo: int) -> str:
         return f"SIGRTMIN+{signo - signal.SIGRTMIN}"
 
 
-def _group_kill_log(jsonl, signo: int) -> None:
-    """The log of group_kill: complete, down to the program's death by `signo`."""
-    records = read_jsonl(jsonl)
-    calls = [r for r in records if r.get("type") == "syscall"]
-    assert len([r for r in calls if r["syscall"] == "getppid"]) == 5
-    (kill,) = [r for r in calls if r["syscall"] == "kill"]
-    assert kill["args"][:2] == [0, signo]
-    (root,) = {r["pid"] for r in calls}
-    exits = [r for r in records if r.get("type") == "task" and r.get("kind") == "exit" and r["tid"] == root]
-    assert len(exits) == 1 and os.WTERMSIG(exits[0]["detail"]) == signo, exits
-
-
 @pytest.mark.parametrize("signo", GROUP_SIGNALS, ids=_signal_name)
 def test_a_program_signalling_its_group_ends_only_itself(targets, tmp_path, workdir, signo):
     """kill(0, SIGKILL) and the like reach the program's process group. Started
@@ -62,7 +50,7 @@ def test_a_program_signalling_its_group_ends_only_itself(targets, tmp_path, work
                        cwd=workdir, env=jail_env())
     assert exit_status(proc.returncode) == 128 + signo, proc.stderr
     assert "survived" not in proc.stdout
-    _group_kill_log(jsonl, signo)
+    group_kill_log(jsonl, signo)
 
 
 @pytest.mark.parametrize("signo", GROUP_SIGNALS, ids=_signal_name)
@@ -86,7 +74,7 @@ def test_a_program_signalling_its_group_spares_a_jail_that_was_a_member(targets,
     while _alive(jail) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not _alive(jail)
-    _group_kill_log(jsonl, signo)
+    group_kill_log(jsonl, signo)
 
 
 def _alive(pid: int) -> bool:

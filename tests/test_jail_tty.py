@@ -1,7 +1,8 @@
-"""Ctrl-C on a real terminal: the program gets it once, as without the jail.
+"""The jail on a real terminal: Ctrl-C reaches the program once, Ctrl-Z, fg
+and bg work in an interactive shell, as without the jail.
 
-The terminal sends SIGINT to its whole foreground process group, the jail
-included; the jail must neither die of it nor pass on a second copy.
+The program leads the terminal's foreground group; the jail, in a group of
+its own, mirrors the program's job-control stops for the shell.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pty
 import select
 import time
 
-from conftest import REPO, jail_command
+from conftest import REPO, group_kill_log, jail_command
 
 
 def run_on_pty(argv: list[str], keys: bytes, after: bytes, timeout: float = 30) -> tuple[int, bytes]:
@@ -48,16 +49,15 @@ def test_ctrl_c_reaches_the_program_once(targets, tmp_path):
     assert (tmp_path / "log.jsonl").read_text().count('"kind":"exit"') >= 1
 
 
-def test_ctrl_z_then_fg_in_an_interactive_shell(targets, tmp_path):
-    """Job control as a user meets it: Ctrl-Z stops the job (jail and program), `fg` resumes both."""
+def interactive_shell(steps: list[tuple[bytes, bytes]], until: bytes, timeout: float = 30) -> bytes:
+    """Drive `bash -i` on a terminal: each step types its keys once its prompt
+    text has appeared; returns the output after the last step, once `until`
+    and a line end follow it."""
     pid, master = pty.fork()
     if pid == 0:
         os.environ.update(PYTHONPATH=str(REPO), PS1="$ ")
         os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-    command = " ".join(jail_command("run", "-q", "--", targets["sigcount"]))
-    steps = [(b"$ ", command.encode() + b"\n"), (b"ready", b"\x1a"), (b"Stopped", b"fg\n"),
-             (b"count=", b"exit $?\n")]
-    out, deadline = b"", time.monotonic() + 30
+    out, deadline = b"", time.monotonic() + timeout
     while time.monotonic() < deadline:
         if steps and steps[0][0] in out:
             os.write(master, steps.pop(0)[1])
@@ -71,12 +71,39 @@ def test_ctrl_z_then_fg_in_an_interactive_shell(targets, tmp_path):
             if not chunk:
                 break
             out += chunk
-            if not steps and b"count=" in out and b"\n" in out.split(b"count=")[-1]:
+            if not steps and until in out and b"\n" in out.split(until)[-1]:
                 break
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     os.close(master)
     assert not steps, f"stuck before {steps[0][0]!r}; output: {out!r}"
+    return out
+
+
+def test_ctrl_z_then_fg_in_an_interactive_shell(targets):
+    """Job control as a user meets it: Ctrl-Z stops the job (jail and program), `fg` resumes both."""
+    command = " ".join(jail_command("run", "-q", "--", targets["sigcount"]))
+    interactive_shell([(b"$ ", command.encode() + b"\n"), (b"ready", b"\x1a"), (b"Stopped", b"fg\n"),
+                       (b"count=", b"exit $?\n")], b"count=")
+
+
+def test_ctrl_z_then_bg_in_an_interactive_shell(targets):
+    """`bg` continues the job away from the terminal: the program runs on to its end."""
+    command = " ".join(jail_command("run", "-q", "--", targets["sigcount"]))
+    out = interactive_shell([(b"$ ", command.encode() + b"\n"), (b"ready", b"\x1a"), (b"Stopped", b"bg\n")],
+                            b"count=")
+    assert b"count=0" in out, out
+
+
+def test_a_program_killing_its_group_in_an_interactive_shell(targets, tmp_path):
+    """A job of an interactive shell: the program leads a group of its own, so
+    its kill(0, SIGKILL) ends it alone; the shell gets its status from the jail,
+    and the log is whole."""
+    log = tmp_path / "log.jsonl"
+    command = " ".join(jail_command("run", "-q", "--jsonl", str(log), "--", targets["group_kill"], "9"))
+    out = interactive_shell([(b"$ ", command.encode() + b'; echo "st""atus=$?"\n')], b"status=")  # not the echo
+    assert b"status=137" in out, out
+    group_kill_log(log, 9)
 
 
 def _count_after(targets, tmp_path, send) -> tuple[int, bytes]:

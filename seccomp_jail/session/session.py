@@ -111,6 +111,7 @@ class Session:
         self._listeners: list[Callable[[Pending], None]] = []
         self._timeout_decision = Decision(self.options.timeout_action, errno=self.options.timeout_errno)
         self.tracer: Tracer | None = None
+        self._groups: signals.ProcessGroups | None = None
 
     # ----- front-end API --------------------------------------------------------
 
@@ -168,15 +169,16 @@ class Session:
         tracer = Tracer(self, logpipe.emit, self.table.names_by_nr, use_info, capture=bool(logpipe.pids))
         self.tracer = tracer
         forwarder = None
-        separate = opts.separate_group and in_main
+        groups = self._groups = signals.ProcessGroups() if opts.separate_group and in_main else None
         mask = signals.block() if forward else signals.current_mask()
         try:
             tracer.protect.update((*logpipe.pids, *self._helper_pids(), tracer.start_waker()))
-            own_group = separate and signals.program_needs_own_group()
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),
-                        lambda pid: self._seized(pid, logpipe), mask=mask, own_group=own_group)
-            if separate and not own_group:
-                signals.leave_group()
+                        lambda pid: self._seized(pid, logpipe), mask=mask,
+                        own_group=bool(groups and groups.own_group),
+                        foreground=groups.tty if groups and groups.foreground else -1)
+            if groups:
+                groups.started(pid)
             tracer.adopt_root(pid, path)
             _not_dumpable()
             logpipe.start()
@@ -190,6 +192,9 @@ class Session:
                 forwarder.stop()
             if forward:
                 signals.unblock(mask)
+            if groups:
+                groups.close()
+                self._groups = None
             if tracer.waker:  # spawning failed before the loop ran
                 tracer.waker.close()
             tracer.close_feed()
@@ -247,6 +252,10 @@ class Session:
 
     def _on_timeout(self, pending_id: int) -> None:
         self.decide(pending_id, self._timeout_decision, origin="timeout")
+
+    def on_group_stop(self, task: Task, signo: int) -> None:
+        if self._groups is not None and task.tid == self.tracer.root_pid:
+            self._groups.stopped(signo)
 
     def on_task_event(self, kind: str, task: Task, detail: object) -> None:
         with self._tree_lock:

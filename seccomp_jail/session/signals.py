@@ -1,27 +1,30 @@
-"""What seccomp-jail does with the signals it receives itself.
+"""What seccomp-jail does with the signals it receives itself, and where it
+stands among process groups (ProcessGroups).
 
 Like `strace -o FILE PROG`, the jail keeps running while the target decides:
 
-* A signal from the terminal (Ctrl-C, Ctrl-\\) reached the whole foreground
-  process group, the target included; the jail ignores its copy and goes on
-  logging until the target is gone, so the log shows how the target handled it.
+* A signal from the terminal (Ctrl-C, Ctrl-\\) reaches the terminal's
+  foreground process group: the program, which `seccomp-jail run` puts
+  there. Where the jail shares the program's group (an application using
+  the Python API without `separate_group`), the jail ignores its copy and
+  goes on logging until the target is gone, so the log shows how the target
+  handled it.
 * A signal sent to the jail alone with kill(1) (SIGINT, SIGTERM, SIGHUP,
-  SIGQUIT) is forwarded to the target's root process (to every traced
-  process once the root is gone), so `kill`, `timeout` and service managers
-  stop the jailed program as they would stop it without the jail. When the
-  target got its own copy (the signal went to the whole process group, as
-  `timeout` sends it), nothing is forwarded: programs that treat a second
-  SIGINT as "force quit" must not see one.
-
-* A signal the jailed program sent to its own process group, where that
-  group is the jail's too (an interactive job), is not passed on either.
+  SIGQUIT, and the others below) is forwarded to the target's root process
+  (to every traced process once the root is gone), so `kill`, `timeout` and
+  service managers stop the jailed program as they would stop it without
+  the jail. When the target got its own copy (the signal went to the whole
+  process group, as `timeout` sends it), nothing is forwarded: programs that
+  treat a second SIGINT as "force quit" must not see one.
+* A signal the jailed program sent to a group the jail is in is not passed
+  on either.
 
 Every signal whose default would end the jail is handled so (SIGUSR1,
-SIGALRM, real-time signals...): a program that signals its process group
-must not end the jail and cut its log short. SIGKILL cannot be caught: then
-PTRACE_O_EXITKILL kills every traced task. The signals are blocked in every
-thread and collected by one thread with sigwaitinfo, which tells the cases
-apart by si_code and si_pid.
+SIGALRM, real-time signals...). SIGKILL cannot be caught: then
+PTRACE_O_EXITKILL kills every traced task; ProcessGroups keeps the
+program's own kill(0, SIGKILL) away from the jail. The signals are blocked
+in every thread and collected by one thread with sigwaitinfo, which tells
+the cases apart by si_code and si_pid.
 """
 
 from __future__ import annotations
@@ -64,38 +67,77 @@ def current_mask() -> set[int]:
     return set(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
 
 
-def program_needs_own_group() -> bool:
-    """Whether the program gets a process group of its own, so that it cannot
-    SIGKILL or SIGSTOP the jail by signalling its group (kill(0, ...)).
+class ProcessGroups:
+    """Where the program and the jail stand among process groups, so that the
+    program cannot SIGKILL or SIGSTOP the jail by signalling its own group
+    (kill(0, ...)), and the job control that follows from it.
 
-    The program takes the jail's place: where the jail leads its process
-    group (a job of an interactive shell, a `setsid` or start_new_session
-    child), the program would have led it. Without a controlling terminal
-    it leads a group of its own. On a terminal it shares the jail's, since
-    the shell's job control (Ctrl-Z, fg, bg) knows that group only. Where
-    the jail merely belongs to its parent's group, the program stays in it
-    and the jail moves out instead (`leave_group`).
+    The program takes the jail's place. Where the jail merely belongs to its
+    parent's group, the program stays in it and the jail moves out (`leave`).
+    Where the jail leads its group (a job of an interactive shell, a
+    `setsid` or start_new_session child), the program would have led it: it
+    leads a group of its own (`own_group`). On a terminal it then also takes
+    the terminal's foreground when the jail had it, and the jail mirrors its
+    job-control stops: the shell knows the jail's group only, so when the
+    program stops (Ctrl-Z, SIGTTIN) the jail takes the terminal back and
+    stops as well, and when the shell continues the jail (fg, bg) the jail
+    continues the program, handing the terminal on if it got it.
     """
-    if os.getpgrp() != os.getpid():
-        return False
-    try:
-        os.close(os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY))
-    except OSError:
-        return True  # no controlling terminal
-    return False
 
+    def __init__(self) -> None:
+        self.leave = os.getpgrp() != os.getpid()
+        self.own_group = not self.leave
+        self.tty = -1  # the controlling terminal, while job control is mirrored
+        self.foreground = False  # the program starts in the terminal's foreground
+        self._program = 0
+        if self.leave:
+            return
+        try:
+            self.tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+            self.foreground = os.tcgetpgrp(self.tty) == os.getpgrp()
+        except OSError:
+            pass  # no controlling terminal
 
-def leave_group() -> None:
-    """Move the jail out of its parent's process group, the program's, into
-    one of its own (a no-op for a group leader). Call after the program is
-    forked. In the background now, the jail still writes to the terminal."""
-    if os.getpgrp() == os.getpid():
-        return
-    try:
-        os.setpgid(0, 0)
-    except OSError:
-        return
-    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    def started(self, pid: int) -> None:
+        """The program (`pid`) is forked; with `leave`, move the jail out of its
+        group. In the background then, the jail still writes to the terminal."""
+        self._program = pid
+        if self.leave:
+            try:
+                os.setpgid(0, 0)
+            except OSError:
+                return
+            signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+
+    def stopped(self, signo: int) -> None:
+        """The program's first process stopped for `signo`: stop the jail as its
+        job, and once continued, continue the program (tracer thread)."""
+        if self.tty < 0 or not self._program:
+            return
+        ours = os.getpgrp()
+        self._hand_terminal(self._program, ours)
+        os.kill(os.getpid(), signo)  # the shell sees its job stop; we go on after fg or bg
+        self._hand_terminal(ours, self._program)
+        try:
+            os.killpg(self._program, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+    def _hand_terminal(self, holder: int, to: int) -> None:
+        """Give the terminal's foreground to group `to` if `holder` has it."""
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})  # we may be in the background
+        try:
+            if os.tcgetpgrp(self.tty) == holder:
+                os.tcsetpgrp(self.tty, to)
+        except OSError:
+            pass
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def close(self) -> None:
+        if self.tty >= 0:
+            os.close(self.tty)
+            self.tty = -1
 
 
 # How long a forwarded signal waits for the target to show that it got its own

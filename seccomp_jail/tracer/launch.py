@@ -51,13 +51,14 @@ def find_program(name: str, env: dict[str, str]) -> str:
 
 def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
           seized: Callable[[int], object] | None = None, *,
-          mask: set[int] = frozenset(), own_group: bool = False) -> int:
+          mask: set[int] = frozenset(), own_group: bool = False, foreground: int = -1) -> int:
     """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid.
 
     `seized(pid)` runs once the child is seized and before it goes on: what
     must be in place before its first syscall (the exit feed) starts there.
     `mask`: the signal mask the program starts with; `own_group`: in a
-    process group of its own.
+    process group of its own, made the foreground of terminal `foreground`
+    (an fd) when one is given.
     """
     python_catches_sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
     go_r, go_w = os.pipe()
@@ -70,9 +71,12 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
                     signal.signal(getattr(signal, name), signal.SIG_DFL)
             if python_catches_sigint:  # else it was ignored when the jail started: so it stays
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})  # tcsetpgrp from the background
             if own_group:
                 os.setpgid(0, 0)
+                if foreground >= 0:
+                    os.tcsetpgrp(foreground, os.getpid())
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             if os.read(go_r, 1) != b"g":
                 os._exit(127)
             os.close(go_r)

@@ -86,6 +86,8 @@ class Policy(Protocol):
 
     def on_task_event(self, kind: str, task: Task, detail: object) -> None: ...
 
+    def on_group_stop(self, task: Task, signo: int) -> None: ...
+
 
 class Tracer:
     def __init__(self, policy: Policy, emit: Callable[[tuple | list], None], names: list[str | None],
@@ -644,6 +646,7 @@ class Tracer:
         elif event == ptrace.EVENT_STOP:
             if sig in GROUP_STOP_SIGNALS:
                 ptrace.raw(ptrace.LISTEN, tid, 0, 0)
+                self.policy.on_group_stop(task, sig)
             else:
                 self._resume(task, tid)
         elif event in (ptrace.EVENT_FORK, ptrace.EVENT_VFORK, ptrace.EVENT_CLONE):
