@@ -100,14 +100,15 @@ class ProcessGroups:
 
     def started(self, pid: int) -> None:
         """The program (`pid`) is forked; with `leave`, move the jail out of its
-        group. In the background then, the jail still writes to the terminal."""
+        group. In the terminal's background from now on, the jail ignores
+        SIGTTOU: its own writes to the terminal (and tcsetpgrp) go through."""
         self._program = pid
         if self.leave:
             try:
                 os.setpgid(0, 0)
             except OSError:
                 return
-            signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
 
     def stopped(self, signo: int) -> None:
         """The program's first process stopped for `signo`: stop the jail as its
@@ -116,7 +117,8 @@ class ProcessGroups:
             return
         ours = os.getpgrp()
         self._hand_terminal(self._program, ours)
-        os.kill(os.getpid(), signo)  # the shell sees its job stop; we go on after fg or bg
+        # The shell sees its job stop; we go on after fg or bg. SIGTTOU is ignored here.
+        os.kill(os.getpid(), signal.SIGSTOP if signo == signal.SIGTTOU else signo)
         self._hand_terminal(ours, self._program)
         try:
             os.killpg(self._program, signal.SIGCONT)
@@ -125,14 +127,11 @@ class ProcessGroups:
 
     def _hand_terminal(self, holder: int, to: int) -> None:
         """Give the terminal's foreground to group `to` if `holder` has it."""
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})  # we may be in the background
         try:
             if os.tcgetpgrp(self.tty) == holder:
                 os.tcsetpgrp(self.tty, to)
         except OSError:
-            pass
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            pass  # hung up
 
     def close(self) -> None:
         if self.tty >= 0:
