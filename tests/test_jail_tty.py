@@ -142,3 +142,12 @@ def test_ctrl_c_reaches_the_program_once_when_the_jail_is_a_group_member(targets
     assert b"count=1" in native and b"count=1" in jailed, jailed
     assert (b"status=0" in native) == (b"status=0" in jailed), (native, jailed)
     assert b"nanosleep(" in jailed  # the log, written from the background despite tostop
+
+
+def test_a_background_job_reading_the_terminal_stops_until_fg():
+    """`cat &` stops on SIGTTIN (bash: "Stopped"); after `fg` it reads the terminal."""
+    command = " ".join(jail_command("run", "-q", "--", "/bin/cat"))
+    out = interactive_shell([(b"$ ", command.encode() + b" &\n"), (b"$ ", b"sleep 2\n"), (b"Stopped", b"fg\n"),
+                             (b"cat", b"hello-there\n"), (b"hello-there\r\nhello-there", b"\x04"),
+                             (b"$ ", b'echo "st""atus=$?"\n')], b"status=")
+    assert b"status=0" in out, out
