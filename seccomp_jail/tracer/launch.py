@@ -73,9 +73,12 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})  # tcsetpgrp from the background
             if own_group:
-                os.setpgid(0, 0)
-                if foreground >= 0:
-                    os.tcsetpgrp(foreground, os.getpid())
+                try:
+                    os.setpgid(0, 0)
+                    if foreground >= 0:
+                        os.tcsetpgrp(foreground, os.getpid())
+                except OSError:
+                    pass  # the program runs where the jail is, as before
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             if os.read(go_r, 1) != b"g":
                 os._exit(127)
