@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -184,6 +185,8 @@ class WriterHandle:
         self.pid = pid
         self._done_fd = done_fd
         self._ready = False
+        self._behind = False  # boosted by `pace`
+        self._pipe_size = 0
 
     def ready(self) -> None:
         """Wait until the sinks are open; LogError (the writer is gone then) when one cannot be."""
@@ -203,9 +206,33 @@ class WriterHandle:
 
         send_batch(self.fd, batch)
 
+    def pace(self) -> None:
+        """Call after each batch: the writer gets ordinary CPU time while it is
+        behind (its pipe half full), idle time again once it has caught up.
+
+        Idle time keeps the log off the CPU the tracer and the program need
+        (du runs 14 % faster than with the writer at nice 10). Alone it
+        would let programs that keep every CPU busy (a parallel build)
+        starve the log, and the tracer behind the full pipe with it: 8x
+        fewer syscalls than under strace in our test, on a par when paced.
+        Only a privileged jail can lift a task out of SCHED_IDLE; an
+        unprivileged writer runs at nice 10 throughout.
+        """
+        if not self._pipe_size:
+            import fcntl
+
+            self._pipe_size = fcntl.fcntl(self.fd, fcntl.F_GETPIPE_SZ)
+        queued = _queued(self.fd)
+        if not self._behind and queued > self._pipe_size // 2:
+            self._behind = _set_idle(self.pid, False)
+        elif self._behind and queued < self._pipe_size // 8:
+            self._behind = not _set_idle(self.pid, True)
+
     def close(self) -> None:
         if self.fd < 0:
             return
+        if not self._behind:  # we wait for it now
+            _set_idle(self.pid, False)
         os.close(self.fd)
         self.fd = -1
         # The writer holds the other end of this pipe until it exits.
@@ -260,6 +287,31 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
     return handle
 
 
+def _set_idle(pid: int, idle: bool) -> bool:
+    """Put the writer `pid` on SCHED_IDLE, or back on SCHED_OTHER at nice 10;
+    False when not allowed (leaving SCHED_IDLE takes CAP_SYS_NICE)."""
+    try:
+        if idle:
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, pid, min(os.getpriority(os.PRIO_PROCESS, 0) + _NICE, 19))
+    except OSError:  # also ESRCH: the writer is gone
+        return False
+    return True
+
+
+def _queued(fd: int) -> int:
+    """Bytes waiting in the pipe (FIONREAD answers on the write end too)."""
+    import fcntl
+    import termios
+
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+
+
 def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, jsonl,
                  command) -> None:
     """Body of the writer process; the caller _exits when it returns."""
@@ -291,12 +343,10 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         return
     os.write(done_w, b"ok\n")
     # Until here the jail waited for us. From now on the tracer and the traced
-    # program are on the critical path, the log is not: a lower priority, and a
-    # deep pipe absorbs the backlog. Not SCHED_IDLE: programs that keep every
-    # CPU busy (a parallel build) would starve the log, and the tracer, once
-    # the pipe is full, with it: 8x fewer syscalls went through than under
-    # strace in our test, where nice 10 keeps up.
-    os.nice(_NICE)
+    # program are on the critical path, the log is not: idle CPU time, and a
+    # deep pipe absorbs the backlog (see WriterHandle.pace).
+    if os.geteuid() != 0 or not _set_idle(0, True):  # only root can be boosted out of it again
+        os.nice(_NICE)
     # While the program starts: the first batch would wait for these imports,
     # and for a short run that batch comes at the very end.
     from seccomp_jail import decode  # noqa: F401

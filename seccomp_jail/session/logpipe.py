@@ -68,6 +68,7 @@ class LogPipe:
             if batch and self._fd >= 0:
                 try:
                     self._writer.send(batch)
+                    self._writer.pace()
                 except BrokenPipeError:
                     os.write(2, b"seccomp-jail: log writer is gone; records are lost\n")
                     self._fd = -1
