@@ -2,9 +2,10 @@
 
 It runs apart from the tracer so that the tracer's hot path does no
 formatting and no I/O, and so that the log survives whatever happens to the
-tracer: the writer ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGTSTP (Ctrl-C aimed
-at the jail must not cut the log short) and ends only when every write end of the
-pipe is closed, i.e. when the tracer is done or dead. Then it flushes and
+tracer: the writer ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGTSTP/SIGTTOU and
+lives in a process group of its own (neither Ctrl-C nor the program's
+kill(0, ...) must cut the log short), and ends only when every write end of
+the pipe is closed, i.e. when the tracer is done or dead. Then it flushes and
 closes every sink.
 
 Typical use from the tracer side:
