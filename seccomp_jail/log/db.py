@@ -111,26 +111,30 @@ def _transaction(db: sqlite3.Connection):
 
 def _insert(table: str, columns: tuple[str, ...], rows: int = 1, nullable: tuple[str, ...] = (),
             varying: tuple[str, ...] | None = None) -> str:
-    """INSERT of `rows` rows at once; a `nullable` text column is bound as 0 for NULL.
+    """INSERT of `rows` rows at once; a `nullable` column is bound as 0 for NULL.
     With `varying`, only those columns take a value per row: the others take
-    one value for every row, bound after the rows' values.
+    one value for every row, bound first (then each row's own values).
 
     Why: a log writes millions of rows, and the sqlite3 module binds None
     through its adapter lookup, which costs several times an integer's bind
     (a string's is dearer too); a statement per row costs as much again as
-    binding a few values.
+    binding a few values. Plain `?` only: the sqlite3 module counts `?NNN` as
+    a named parameter, and from Python 3.14 refuses a sequence for it.
     """
-    varying = columns if varying is None else varying
-    shared = [column for column in columns if column not in varying]
-
-    def value(row: int, column: str) -> str:
-        if column in varying:
-            number = row * len(varying) + varying.index(column) + 1
-        else:
-            number = rows * len(varying) + shared.index(column) + 1
-        return f"NULLIF(?{number}, 0)" if column in nullable else f"?{number}"
-    values = (f"({', '.join(value(row, column) for column in columns)})" for row in range(rows))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(values)}"
+    def bound(column: str) -> str:
+        return "NULLIF(?, 0)" if column in nullable else "?"
+    target = f"INSERT INTO {table} ({', '.join(columns)})"
+    if varying is None:
+        row = f"({', '.join(bound(column) for column in columns)})"
+        return f"{target} VALUES {', '.join([row] * rows)}"
+    # The shared values once, in the select list; each row's own in a VALUES list.
+    def picked(column: str) -> str:
+        if column not in varying:
+            return bound(column)
+        own = f"column{varying.index(column) + 1}"
+        return f"NULLIF({own}, 0)" if column in nullable else own
+    row = f"({', '.join('?' for _ in varying)})"
+    return f"{target} SELECT {', '.join(picked(column) for column in columns)} FROM (VALUES {', '.join([row] * rows)})"
 
 
 class DbSink:
@@ -220,7 +224,7 @@ class DbSink:
             chunk = rows[start:start + per]
             rest = chunk[0][2:]
             if all(row[2:] == rest for row in chunk):  # a row unlike the first ends this early
-                yield self._INSERT_REPEATS, (*chain(row[:2] for row in chunk), *rest)
+                yield self._INSERT_REPEATS, (*rest, *chain(row[:2] for row in chunk))
             else:
                 yield self._INSERT_SYSCALLS, tuple(chain(chunk))
 
