@@ -90,19 +90,18 @@ def run(args: argparse.Namespace) -> int:
             return _error(str(exc), 2)
     else:
         ruleset = RuleSet(default=Action.ALLOW)
+    from seccomp_jail.session.options import SessionOptions
     from seccomp_jail.session.prestart import hold_exit_feed
-
-    logged = bool(args.output or args.db or args.jsonl or not args.quiet)
-    feed_hold = hold_exit_feed(ruleset, logged=logged)  # the kernel's wait overlaps the imports below
-
-    from seccomp_jail.session import Session, SessionOptions
 
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
     options = SessionOptions(
         text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
     )
+    feed_hold = hold_exit_feed(ruleset, options)  # the kernel's wait overlaps the imports below
+
     from seccomp_jail.cli.jailrun import run_program
+    from seccomp_jail.session import Session
 
     gc.freeze()
     gc.enable()

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from seccomp_jail.session.decision import Decision
-    from seccomp_jail.session.session import Session, SessionOptions, exit_status
+    from seccomp_jail.session.options import SessionOptions
+    from seccomp_jail.session.session import Session, exit_status
 
 __all__ = ["Decision", "Session", "SessionOptions", "exit_status"]
 
@@ -20,6 +21,10 @@ def __getattr__(name: str):
         from seccomp_jail.session.decision import Decision
 
         return Decision
+    if name == "SessionOptions":
+        from seccomp_jail.session.options import SessionOptions
+
+        return SessionOptions
     if name in __all__:
         from seccomp_jail.session import session
 

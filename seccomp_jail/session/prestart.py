@@ -14,24 +14,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from seccomp_jail.kernel.perf import TracepointHold
     from seccomp_jail.policy.model import RuleSet
+    from seccomp_jail.session.options import SessionOptions
 
 
-def wants_exit_feed(ruleset: RuleSet, use: bool | None = None, logged: bool = True) -> bool:
-    """Whether a run with `ruleset` takes return values from the exit feed.
+def wants_exit_feed(ruleset: RuleSet, options: SessionOptions) -> bool:
+    """Whether a run with `ruleset` and `options` takes return values from the exit feed.
 
     Only as root, only when the values are logged, and only when the rule
     set's default sends syscalls to the tracer: for a handful of named
-    syscalls the set-up costs more than it saves. `use` None: unless
-    SECCOMP_JAIL_NO_EXIT_FEED=1.
+    syscalls the set-up costs more than it saves. `options.use_exit_feed`
+    None: unless SECCOMP_JAIL_NO_EXIT_FEED=1.
     """
+    use = options.use_exit_feed
     if use is None:
         use = os.environ.get("SECCOMP_JAIL_NO_EXIT_FEED") != "1"
-    return use and logged and os.geteuid() == 0 and not ruleset.default.forever
+    return use and os.geteuid() == 0 and not ruleset.default.forever and options.logged
 
 
-def hold_exit_feed(ruleset: RuleSet, use: bool | None = None, logged: bool = True) -> TracepointHold | None:
-    """Start holding the exit tracepoint when a run with `ruleset` will use it."""
-    if not wants_exit_feed(ruleset, use, logged):
+def hold_exit_feed(ruleset: RuleSet, options: SessionOptions) -> TracepointHold | None:
+    """Start holding the exit tracepoint when a run with `ruleset` and `options` will use it."""
+    if not wants_exit_feed(ruleset, options):
         return None
     from seccomp_jail.kernel.perf import TracepointHold
 

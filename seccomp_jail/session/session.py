@@ -7,10 +7,9 @@ server); it drives the tracer and answers its questions. Methods other than
 
 from __future__ import annotations
 
-import errno as _errno
 import os
 import threading
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable
 
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.policy.compile import compile_rules
@@ -18,6 +17,7 @@ from seccomp_jail.policy.model import RuleSet
 from seccomp_jail.session import signals
 from seccomp_jail.session.decision import Decision
 from seccomp_jail.session.logpipe import LogPipe
+from seccomp_jail.session.options import SessionOptions
 from seccomp_jail.session.pending import Pending, PendingTable
 from seccomp_jail.session.prestart import hold_exit_feed, wants_exit_feed
 from seccomp_jail.session.rules import RuleStore
@@ -31,26 +31,6 @@ if TYPE_CHECKING:
 
 TIMEOUT_ACTIONS = ("allow", "abort", "kill")
 _HOLD = V.HOLD
-
-
-class SessionOptions(NamedTuple):
-    text: str | None = None  # -o FILE; None: stderr unless quiet
-    quiet: bool = False
-    color: bool = False
-    db: str | None = None
-    jsonl: str | None = None
-    notify_timeout: float | None = 30.0  # None waits forever
-    timeout_action: str = "abort"
-    timeout_errno: int = _errno.EPERM
-    use_syscall_info: bool | None = None  # None: unless SECCOMP_JAIL_NO_SYSCALL_INFO=1
-    # Return values from the kernel's exit tracepoint, not exit stops (root only).
-    use_exit_feed: bool | None = None  # None: unless SECCOMP_JAIL_NO_EXIT_FEED=1
-    env: dict[str, str] | None = None
-    forward_signals: bool = True
-    # Keep this process out of the program's process group (see
-    # signals.program_needs_own_group); `seccomp-jail run` does, an embedding
-    # application may not want its own group changed.
-    separate_group: bool = False
 
 
 class TaskInfo:
@@ -157,12 +137,9 @@ class Session:
         path = find_program(argv[0], env)
         in_main = threading.current_thread() is threading.main_thread()
         forward = opts.forward_signals and in_main
-        logpipe = LogPipe(
-            dict(text=opts.text, text_to_stderr=opts.text is None and not opts.quiet, color=opts.color,
-                 db=opts.db, jsonl=opts.jsonl, command=list(argv))
-        )
+        logpipe = LogPipe(opts.sinks(argv))
         if self._feed_hold is None:  # the kernel's wait overlaps our start-up from here on
-            self._feed_hold = hold_exit_feed(self.ruleset, opts.use_exit_feed, bool(logpipe.pids))
+            self._feed_hold = hold_exit_feed(self.ruleset, opts)
         use_info = opts.use_syscall_info
         if use_info is None:
             use_info = os.environ.get("SECCOMP_JAIL_NO_SYSCALL_INFO") != "1"
@@ -210,10 +187,9 @@ class Session:
         """The target exists and waits for us: set up what must precede its first syscall."""
         self.tracer.placement.start()
         hold, self._feed_hold = self._feed_hold, None
-        logged = bool(logpipe.pids)
-        if not logged:
+        if not logpipe.pids:  # no writer: nothing reads the log
             self.tracer.skip_results(self.compiled.always_traced)
-        if wants_exit_feed(self.ruleset, self.options.use_exit_feed, logged):
+        if wants_exit_feed(self.ruleset, self.options):
             self.tracer.open_feed(pid, self.compiled.always_traced, hold)
         elif hold is not None:
             hold.release()

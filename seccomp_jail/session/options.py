@@ -1,0 +1,40 @@
+"""The options of a run: light to import, so that `seccomp-jail run` can hold
+them before the session's own imports (see prestart)."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Sequence
+from typing import NamedTuple
+
+
+class SessionOptions(NamedTuple):
+    text: str | None = None  # -o FILE; None: stderr unless quiet
+    quiet: bool = False
+    color: bool = False
+    db: str | None = None
+    jsonl: str | None = None
+    notify_timeout: float | None = 30.0  # None waits forever
+    timeout_action: str = "abort"
+    timeout_errno: int = errno.EPERM
+    use_syscall_info: bool | None = None  # None: unless SECCOMP_JAIL_NO_SYSCALL_INFO=1
+    # Return values from the kernel's exit tracepoint, not exit stops (root only).
+    use_exit_feed: bool | None = None  # None: unless SECCOMP_JAIL_NO_EXIT_FEED=1
+    env: dict[str, str] | None = None
+    forward_signals: bool = True
+    # Keep this process out of the program's process group (see
+    # signals.ProcessGroups); `seccomp-jail run` does, an embedding
+    # application may not want its own group changed.
+    separate_group: bool = False
+
+    def sinks(self, argv: Sequence[str] = ()) -> dict:
+        """The log writer's sinks for a run of `argv` (log.writer.start_writer's arguments)."""
+        return dict(text=self.text, text_to_stderr=self.text is None and not self.quiet, color=self.color,
+                    db=self.db, jsonl=self.jsonl, command=list(argv))
+
+    @property
+    def logged(self) -> bool:
+        """Whether anything reads the log: with no sink (`-q` alone) no return value is needed."""
+        from seccomp_jail.log.writer import has_sinks
+
+        return has_sinks(**self.sinks())
