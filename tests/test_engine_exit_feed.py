@@ -130,16 +130,18 @@ def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
     session: the feed uses it, and no helper outlives the run, even one that
     never ran its program."""
     rules = RuleSet(default=Action.ALLOW)
-    hold = hold_exit_feed(rules)
-    session = Session(rules, SessionOptions(quiet=True, jsonl=str(tmp_path / "log.jsonl")), feed_hold=hold)
+    logged = SessionOptions(quiet=True, jsonl=str(tmp_path / "log.jsonl"))
+    hold = hold_exit_feed(rules, logged)
+    session = Session(rules, logged, feed_hold=hold)
     assert session.run([targets["results"]]) == 7
     assert session.tracer.fed > 0
     assert _gone(hold.pid)
-    hold = hold_exit_feed(rules)
+    hold = hold_exit_feed(rules, logged)
     with pytest.raises(ProgramNotFound):
-        Session(rules, SessionOptions(quiet=True), feed_hold=hold).run(["no-such-program-here"])
+        Session(rules, logged, feed_hold=hold).run(["no-such-program-here"])
     assert _gone(hold.pid)
-    assert hold_exit_feed(RuleSet(default=Action.ALLOW_FOREVER)) is None  # the kernel decides: no feed
+    assert hold_exit_feed(RuleSet(default=Action.ALLOW_FOREVER), logged) is None  # the kernel decides: no feed
+    assert hold_exit_feed(rules, SessionOptions(quiet=True)) is None  # nothing reads the values
 
 
 def _run_printing(program: str, rules: RuleSet, tmp_path, label: str,
