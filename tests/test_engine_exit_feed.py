@@ -196,6 +196,24 @@ def test_logged_results_are_what_the_program_saw(targets, tmp_path, use_feed):
     assert not [r for r in records if r["syscall"] in PRINTED.values() and r["retval"] is None]
 
 
+def test_feed_pairs_every_value_with_its_own_call(targets, tmp_path):
+    """Four threads make 3,000 lseeks each, and each returns the offset it was
+    given: values are paired with their calls in batches, across threads and
+    CPUs, so a value given to another thread's call, or to the same thread's
+    call before or after, shows up as a retval unlike args[1]."""
+    session = Session(RuleSet(default=Action.ALLOW),
+                      SessionOptions(quiet=True, jsonl=str(tmp_path / "seek.jsonl")))
+    assert session.run([targets["seek_threads"]]) == 0
+    seeks = [r for r in read_jsonl(tmp_path / "seek.jsonl") if r["type"] == "syscall" and r["syscall"] == "lseek"]
+    assert len(seeks) == 4 * 3000
+    assert session.tracer.fed > len(seeks) // 2
+    assert [r for r in seeks if r["retval"] != r["args"][1]] == []
+    by_tid: dict[int, list[int]] = {}
+    for r in seeks:
+        by_tid.setdefault(r["tid"], []).append(r["args"][1])
+    assert len(by_tid) == 4 and all(offsets == sorted(offsets) for offsets in by_tid.values())
+
+
 def test_feed_and_exit_stop_log_the_same(targets, tmp_path):
     """Same program, both ways: every syscall that is not about addresses gets the same value."""
     varying = {"mmap", "brk", "munmap", "mprotect", "clone", "clone3", "set_tid_address", "rseq",

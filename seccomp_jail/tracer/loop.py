@@ -45,6 +45,9 @@ WALL_NOHANG = WALL | os.WUNTRACED | os.WNOHANG
 SPIN_MIN = 8
 SPIN_MAX = 64
 QUICK = 50e-6  # s: a stop this soon after we started to sleep means polling pays
+# Records whose return value is in the feed are paired with it in batches of
+# up to this many: one read of the ring buffers serves them all.
+FEED_BATCH = 64
 # waitpid(-1) reports the first stopped task in the kernel's list, and a task
 # resumed a moment ago is often stopped again by the next call: every FAIR_EVERY
 # stops we collect all that are waiting, so no task waits behind a busy one.
@@ -124,6 +127,9 @@ class Tracer:
         self._unlogged: frozenset[int] = frozenset()  # see skip_results
         self._feed_pending = 0
         self._feed_cap = 0
+        # [record, feed_t, sample time, retval, tid] of calls whose task has
+        # stopped again since: their exit sample is in the feed (see _feed_flush).
+        self._closed: list[list] = []
         self.fed = 0  # records whose return value came from the feed
         self.placement = Placement()
 
@@ -215,6 +221,8 @@ class Tracer:
 
     def close_feed(self) -> None:
         if self.feed is not None:
+            if self._closed:
+                self._feed_flush()
             self.feed.close()
             self.feed = None
 
@@ -265,6 +273,8 @@ class Tracer:
                                 spin += spin
                             break
                     else:
+                        if self._closed:  # the program went quiet: log what is known
+                            self._feed_flush()
                         spin >>= 1
                         slept = clock()
                         pid, status = waitpid(-1, WALL_BLOCK)
@@ -336,8 +346,8 @@ class Tracer:
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
         if name in CHECKED_AT_ENTRY:
-            if task.feed_t:  # what follows may log this call at once: the last one first
-                self._feed_resolve(task)
+            if task.feed_t or self._closed:  # what follows may log this call at once: the last ones first
+                self._feed_sync(task)
             if name in OWN_FILTER and self._feed_cap and _installs_filter(name, args):
                 # Calls the program's own filter refuses never stop here, yet
                 # write exit samples: from now on a sample need not follow a
@@ -354,8 +364,8 @@ class Tracer:
         verdict = self._decide(task, nr, args)
         self._seq += 1
         if verdict[0] != _ALLOW:
-            if task.feed_t:
-                self._feed_resolve(task)
+            if task.feed_t or self._closed:
+                self._feed_sync(task)
             record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
             self._apply(task, record, verdict)
             return
@@ -364,10 +374,8 @@ class Tracer:
             return
         # Resume first: the bookkeeping below overlaps the syscall.
         now = _now()
-        prev = None
-        if task.feed_t:  # the last call's value is in the feed; fetch it once this one runs
-            prev = task.feed_prev = [task.record, task.feed_t, task.feed_time, task.feed_ret]
-            task.feed_t = task.feed_time = 0
+        if task.feed_t:  # the last call's value is in the feed now
+            self._close_fed(task)
         if nr in self._quick and self._feed_pending < self._feed_cap:
             task.feed_t = _mono()  # before it runs: its exit sample comes later
             _raw(_CONT, tid, 0, 0)
@@ -376,10 +384,8 @@ class Tracer:
             _raw(_SYSCALL, tid, 0, 0)
         task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
                        verdict[2], verdict[3], None, verdict[4]]
-        if prev is not None:
-            self._feed_drain()
-            task.feed_prev = None
-            self._feed_done(prev[0], prev[3] if prev[2] else None)
+        if len(self._closed) >= FEED_BATCH:
+            self._feed_flush()
 
     def _entry_plan(self, nr: int):
         """(name, the decoder's capture at entry), cached per number."""
@@ -509,51 +515,77 @@ class Tracer:
             return None
         return value - (1 << 64) if value >> 63 else value
 
-    def _feed_resolve(self, task: Task) -> None:
-        """`task` stopped again, so its syscall's exit sample is in the feed: log it."""
-        self._feed_drain()
-        record, found, retval = task.record, task.feed_time, task.feed_ret
+    def _feed_sync(self, task: Task) -> None:
+        """Log every record the feed holds a value for, `task`'s in-flight call
+        included (it has stopped again): what is logged next comes after them."""
+        if task.feed_t:
+            self._close_fed(task)
+        self._feed_flush()
+
+    def _close_fed(self, task: Task) -> None:
+        """`task` stopped again: its call in flight waits for the next flush."""
+        self._closed.append([task.record, task.feed_t, task.feed_time, task.feed_ret, task.tid])
         task.record = task.feed_ret = None
         task.feed_t = task.feed_time = 0
-        self._feed_done(record, retval if found else None)
 
-    def _feed_done(self, record: list, retval: int | None) -> None:
-        record[R_RETVAL] = retval
-        self._feed_pending -= 1
-        self.fed += 1
-        self.emit(record)
+    def _feed_flush(self) -> None:
+        """Pair the feed's new samples with the records waiting for them, and log
+        the closed ones (their tasks stopped again, so their samples are in).
 
-    def _feed_drain(self) -> None:
-        """Pair new samples with waiting records: a record's value is the first
-        exit of its task after the task was resumed (`feed_t`, or the start of
-        `feed_prev` while the next syscall has already been resumed)."""
-        tasks = self.tasks
-        feed = self.feed
-        for tid, when, ret in feed.drain():
-            task = tasks.get(tid)
-            if task is None:
-                continue
-            if task.feed_t and task.feed_t < when:
-                if not task.feed_time or when < task.feed_time:
-                    task.feed_time = when
-                    task.feed_ret = ret
-            elif task.feed_prev is not None:
-                prev = task.feed_prev
-                if prev[1] < when and (not prev[2] or when < prev[2]):
-                    prev[2] = when
-                    prev[3] = ret
-        if feed.lost and self._feed_cap:
+        A record's value is the first exit of its task after the task was
+        resumed for it (`feed_t`): in time order, a sample belongs to the
+        task's latest call resumed before it. A sample of a call still in
+        flight is kept on its task until the task stops again.
+        """
+        closed, self._closed = self._closed, []
+        samples = self.feed.drain()
+        if samples:
+            samples.sort(key=_sample_time)  # each CPU's buffer is in order, not the two together
+            by_tid: dict[int, list] = {}
+            for entry in closed:
+                calls = by_tid.get(entry[4])
+                if calls is None:
+                    by_tid[entry[4]] = [0, entry]  # [cursor, calls in order...]
+                else:
+                    calls.append(entry)
+            tasks = self.tasks
+            for tid, when, ret in samples:
+                task = tasks.get(tid)
+                if task is not None and task.feed_t and task.feed_t < when:
+                    if not task.feed_time or when < task.feed_time:
+                        task.feed_time = when
+                        task.feed_ret = ret
+                    continue
+                calls = by_tid.get(tid)
+                if calls is None:
+                    continue
+                k = calls[0] + 1
+                while k + 1 < len(calls) and calls[k + 1][1] < when:
+                    k += 1
+                calls[0] = k - 1
+                entry = calls[k]
+                if entry[1] < when and not entry[2]:
+                    entry[2] = when
+                    entry[3] = ret
+        if self.feed.lost and self._feed_cap:
             self._feed_cap = 0  # cannot happen by design; if it does, stop trusting the feed
-            for t in tasks.values():
+            for entry in closed:
+                entry[2] = 0
+            for t in self.tasks.values():
                 if t.feed_t:
                     t.feed_t, t.feed_time = _LOST, 0
-                if t.feed_prev is not None:
-                    t.feed_prev[1:3] = [_LOST, 0]
+        emit = self.emit
+        for entry in closed:
+            record = entry[0]
+            record[R_RETVAL] = entry[3] if entry[2] else None
+            emit(record)
+        self._feed_pending -= len(closed)
+        self.fed += len(closed)
 
     def _on_syscall_exit(self, tid: int) -> None:
         task = self.tasks.get(tid)
-        if task is not None and task.feed_t:
-            self._feed_resolve(task)
+        if task is not None and (task.feed_t or self._closed):
+            self._feed_sync(task)
         record = task.record if task is not None else None
         if record is None:  # a syscall stop we did not ask for
             ptrace.raw(ptrace.CONT, tid, 0, 0)
@@ -624,8 +656,8 @@ class Tracer:
 
     def _on_other(self, tid: int, status: int) -> None:
         task = self.tasks.get(tid)
-        if task is not None and task.feed_t:
-            self._feed_resolve(task)
+        if task is not None and (task.feed_t or self._closed):
+            self._feed_sync(task)
         if os.WIFEXITED(status) or os.WIFSIGNALED(status):
             self._on_death(tid, task, status)
             return
@@ -707,14 +739,18 @@ class Tracer:
 
     def _forget(self, task: Task, status: int | None) -> None:
         """Close what a vanished task left open: its syscall in flight and its decision."""
-        if task.feed_t:
-            self._feed_resolve(task)
+        if task.feed_t or self._closed:
+            self._feed_sync(task)
         for record in (task.record, task.held):
             if record is not None:
                 self.emit(record)  # retval stays None: it never returned
         task.record = task.held = None
         task.mem.close()
         self._task_event("exit", task, status)
+
+
+def _sample_time(sample: tuple[int, int, int]) -> int:
+    return sample[1]
 
 
 def _installs_filter(name: str, args: tuple[int, ...]) -> bool:

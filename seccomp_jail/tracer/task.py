@@ -12,12 +12,13 @@ class Task:
     resumed with PTRACE_SYSCALL to see its exit; while it is set, every other
     stop of this task must also be resumed with PTRACE_SYSCALL. With `feed_t`
     set, the task was resumed with PTRACE_CONT instead and the record waits
-    for the exit feed until the task's next stop.
+    for the exit feed: at the task's next stop it joins the tracer's batch of
+    closed calls, paired with their values at the next flush.
     """
 
     __slots__ = (
         "tid", "pid", "ppid", "mem", "record", "tamper", "held", "exe", "last_child",
-        "clone_check", "feed_t", "feed_time", "feed_ret", "feed_prev",
+        "clone_check", "feed_t", "feed_time", "feed_ret",
     )
 
     def __init__(self, tid: int, pid: int, ppid: int, exe: str = "") -> None:
@@ -36,8 +37,6 @@ class Task:
         self.feed_t = 0
         self.feed_time = 0
         self.feed_ret: int | None = None
-        # While the next syscall is being resumed: [record, feed_t, time, ret] of the last.
-        self.feed_prev: list | None = None
 
     def __repr__(self) -> str:
         return f"Task(tid={self.tid}, pid={self.pid})"
