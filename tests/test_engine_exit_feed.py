@@ -17,10 +17,10 @@ from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, id_filter
 from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
 from seccomp_jail.session.prestart import hold_exit_feed
-from seccomp_jail.tracer.launch import ProgramNotFound
+from seccomp_jail.tracer.program import ProgramNotFound
 from seccomp_jail.tracer.loop import NEEDS_EXIT_STOP, Tracer
 
-from conftest import read_jsonl
+from conftest import process_gone, read_jsonl
 
 SYS_GETPPID = 110
 # What results.c prints -> the syscall whose logged retval must match it.
@@ -79,20 +79,6 @@ def test_feed_follows_the_tree_in_monotonic_time():
     assert all(released < when < time.monotonic_ns() for _, when, _ in samples)
 
 
-def _gone(pid: int, within: float = 5.0) -> bool:
-    """Whether process `pid` (not our child) exits within `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rpartition(")")[2].split()[0] == "Z":
-                    return True
-        except FileNotFoundError:
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_hold_keeps_nothing_of_ours_and_goes_when_released():
     """The helper holds one perf event and its two pipes: no terminal, no pipe
     of the jail (a reader of our stdout must not wait for it), and it is gone
@@ -105,7 +91,7 @@ def test_hold_keeps_nothing_of_ours_and_goes_when_released():
         assert targets == ["anon_inode", "pipe", "pipe"], targets
     finally:
         hold.release()
-    assert _gone(hold.pid)
+    assert process_gone(hold.pid)
 
 
 def test_hold_goes_with_the_jail():
@@ -122,7 +108,7 @@ def test_hold_goes_with_the_jail():
     os.close(r)
     os.kill(jail, 9)
     os.waitpid(jail, 0)
-    assert _gone(helper)
+    assert process_gone(helper)
 
 
 def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
@@ -135,11 +121,11 @@ def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
     session = Session(rules, logged, feed_hold=hold)
     assert session.run([targets["results"]]) == 7
     assert session.tracer.fed > 0
-    assert _gone(hold.pid)
+    assert process_gone(hold.pid)
     hold = hold_exit_feed(rules, logged)
     with pytest.raises(ProgramNotFound):
         Session(rules, logged, feed_hold=hold).run(["no-such-program-here"])
-    assert _gone(hold.pid)
+    assert process_gone(hold.pid)
     assert hold_exit_feed(RuleSet(default=Action.ALLOW_FOREVER), logged) is None  # the kernel decides: no feed
     assert hold_exit_feed(rules, SessionOptions(quiet=True)) is None  # nothing reads the values
 
@@ -309,7 +295,7 @@ def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_pat
     hold = TracepointHold()
     with pytest.raises(OSError):
         ExitFeed(os.getpid(), hold=hold)
-    assert _gone(hold.pid)  # the failed feed released it
+    assert process_gone(hold.pid)  # the failed feed released it
     status, records, printed, session = _run_results(targets, tmp_path, True)
     assert status == 7
     assert session.tracer.fed == 0

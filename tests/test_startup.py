@@ -11,9 +11,15 @@ import subprocess
 import sys
 import threading
 
-from conftest import REPO, jail_command, jail_env
+import pytest
+
+from conftest import REPO, jail_command, jail_env, process_gone, read_jsonl
 from seccomp_jail.cli.helpformat import terminal_columns
+from seccomp_jail.policy.model import Action, RuleSet
+from seccomp_jail.session import Session, SessionOptions
 from seccomp_jail.session.logpipe import LogPipe
+from seccomp_jail.session.prestart import start_log
+from seccomp_jail.tracer.program import ProgramNotFound
 
 NO_SINK = dict(text=None, text_to_stderr=False, color=False, db=None, jsonl=None, command=["true"])
 
@@ -67,6 +73,43 @@ def test_logpipe_with_a_sink_has_a_writer(tmp_path):
     pipe.emit(("T", 0, 1.0, "spawn", 7, 7, 1, "process"))
     pipe.close()
     assert '"pid":7' in jsonl.read_text()
+
+
+def test_a_log_started_early_gets_the_run(tmp_path, targets):
+    """`run` forks the writer before its heavy imports; the session then logs through it."""
+    options = SessionOptions(quiet=True, jsonl=str(tmp_path / "run.jsonl"))
+    writer = start_log(options, [targets["mkdir"], str(tmp_path / "made")])
+    assert writer is not None and writer.pid != os.getpid()
+    session = Session(RuleSet(default=Action.ALLOW), options, writer=writer)
+    assert session.run([targets["mkdir"], str(tmp_path / "made")]) == 0
+    records = read_jsonl(tmp_path / "run.jsonl")
+    assert [r["retval"] for r in records if r.get("syscall") == "mkdir"] == [0]
+    assert writer.fd == -1 and process_gone(writer.pid)  # it finished with the run
+
+
+def test_no_early_log_for_a_program_that_cannot_run(tmp_path):
+    """A run that ends with status 127 leaves no log file behind, as before the early start."""
+    db = tmp_path / "run.sqlite"
+    options = SessionOptions(quiet=True, db=str(db))
+    assert start_log(options, ["no-such-program-xyz"]) is None
+    assert start_log(SessionOptions(quiet=True), ["true"]) is None  # nothing to log
+    with pytest.raises(ProgramNotFound):
+        Session(RuleSet(default=Action.ALLOW), options).run(["no-such-program-xyz"])
+    done = subprocess.run(jail_command("run", "-q", "--db", str(db), "--", "no-such-program-xyz"),
+                          env=jail_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 127 and not db.exists()
+
+
+def test_an_early_log_the_session_never_used_is_closed(tmp_path):
+    jsonl = tmp_path / "run.jsonl"
+    options = SessionOptions(quiet=True, jsonl=str(jsonl))
+    writer = start_log(options, ["true"])
+    session = Session(RuleSet(default=Action.ALLOW), options, writer=writer)
+    with pytest.raises(ProgramNotFound):  # PATH changed under it: the run never starts
+        session.run(["no-such-program-xyz"])
+    assert writer.fd == -1 and process_gone(writer.pid)
+    assert jsonl.read_text() == ""
+
 
 
 def test_terminal_columns(monkeypatch):

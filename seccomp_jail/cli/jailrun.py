@@ -14,7 +14,7 @@ def run_program(start: Callable[[], int], program: list[str],
     program that cannot be found, 2 for a log that cannot be opened.
     """
     from seccomp_jail.log.writer import LogError
-    from seccomp_jail.tracer.launch import ProgramNotFound
+    from seccomp_jail.tracer.program import ProgramNotFound
 
     try:
         return start(), True

@@ -90,19 +90,25 @@ def run(args: argparse.Namespace) -> int:
             return _error(str(exc), 2)
     else:
         ruleset = RuleSet(default=Action.ALLOW)
+    from seccomp_jail.log.writer import LogError
     from seccomp_jail.session.options import SessionOptions
-    from seccomp_jail.session.prestart import hold_exit_feed
+    from seccomp_jail.session.prestart import hold_exit_feed, start_log
 
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
     options = SessionOptions(
         text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
     )
-    feed_hold = hold_exit_feed(ruleset, options)  # the kernel's wait overlaps the imports below
+    # The log files open, and the kernel waits for the tracepoint, while we import the rest.
+    try:
+        writer = start_log(options, program)
+    except LogError as exc:
+        return _error(str(exc), 2)
+    feed_hold = hold_exit_feed(ruleset, options)
 
     from seccomp_jail.cli.jailrun import run_program
     from seccomp_jail.session import Session
 
     gc.freeze()
     gc.enable()
-    return run_program(lambda: Session(ruleset, options, feed_hold).run(program), program, _error)[0]
+    return run_program(lambda: Session(ruleset, options, feed_hold, writer).run(program), program, _error)[0]

@@ -17,17 +17,20 @@ import os
 import threading
 import time
 
-from seccomp_jail.log.writer import LogError, has_sinks, start_writer
+from seccomp_jail.log.writer import LogError, WriterHandle, has_sinks, start_writer
 
 BATCH = 512
 FLUSH_AFTER = 0.1
 
 
 class LogPipe:
-    def __init__(self, sink_options: dict) -> None:
-        """Start the writer, if there is a sink; its log files open meanwhile: call
-        `ready` before the program starts."""
-        self._writer = start_writer(**sink_options, wait=False) if has_sinks(**sink_options) else None
+    def __init__(self, sink_options: dict, writer: WriterHandle | None = None) -> None:
+        """Start the writer, if there is a sink, or take `writer`, started with
+        the same options (see session.prestart); its log files open meanwhile:
+        call `ready` before the program starts."""
+        if writer is None and has_sinks(**sink_options):
+            writer = start_writer(**sink_options, wait=False)
+        self._writer = writer
         self._fd = self._writer.fd if self._writer else -1
         # The jail's own processes, which the filter keeps the target from signalling.
         self.pids = (self._writer.pid,) if self._writer else ()

@@ -1,9 +1,11 @@
 """What a run can start before the rest of the jail is even imported.
 
-Light to import on purpose: `seccomp-jail run` calls `hold_exit_feed` as
-soon as it has read the rules, so that the kernel's wait for the exit
-tracepoint (see kernel.perf.TracepointHold) overlaps the imports of the
-tracer and the log, then hands the hold to `Session`.
+Light to import on purpose: `seccomp-jail run` calls `start_log` and
+`hold_exit_feed` as soon as it has read the rules, so that the log writer
+opening its files (SQLite: import, schema) and the kernel's wait for the
+exit tracepoint (see kernel.perf.TracepointHold) overlap the imports of
+the tracer, then hands both to `Session`. Forked this early, from a small
+process, each helper also costs a quarter of the fork it would cost later.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from seccomp_jail.kernel.perf import TracepointHold
+    from seccomp_jail.log.writer import WriterHandle
     from seccomp_jail.policy.model import RuleSet
     from seccomp_jail.session.options import SessionOptions
 
@@ -41,3 +44,22 @@ def hold_exit_feed(ruleset: RuleSet, options: SessionOptions) -> TracepointHold 
         return TracepointHold()
     except OSError:  # no fork left: the feed starts its own, or the exit stop stays
         return None
+
+
+def start_log(options: SessionOptions, argv: list[str], env: dict[str, str] | None = None) -> WriterHandle | None:
+    """Fork the log writer for a run of `argv` with `options`; its files open
+    meanwhile (`WriterHandle.ready`). None when nothing is logged, and for a
+    program that cannot be found: that run ends with status 127 before any
+    log file is made. Raises LogError when the writer cannot be forked.
+    """
+    from seccomp_jail.log.writer import has_sinks, start_writer
+    from seccomp_jail.tracer.program import ProgramNotFound, find_program
+
+    sinks = options.sinks(argv)
+    if not argv or not has_sinks(**sinks):
+        return None
+    try:
+        find_program(argv[0], os.environ if env is None else env)
+    except ProgramNotFound:
+        return None
+    return start_writer(**sinks, wait=False)

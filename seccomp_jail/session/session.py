@@ -22,12 +22,14 @@ from seccomp_jail.session.pending import Pending, PendingTable
 from seccomp_jail.session.prestart import hold_exit_feed, wants_exit_feed
 from seccomp_jail.session.rules import RuleStore
 from seccomp_jail.tracer import verdict as V
-from seccomp_jail.tracer.launch import find_program, spawn
+from seccomp_jail.tracer.launch import spawn
+from seccomp_jail.tracer.program import find_program
 from seccomp_jail.tracer.loop import Tracer
 from seccomp_jail.tracer.task import Task
 
 if TYPE_CHECKING:
     from seccomp_jail.kernel.perf import TracepointHold
+    from seccomp_jail.log.writer import WriterHandle
 
 TIMEOUT_ACTIONS = ("allow", "abort", "kill")
 _HOLD = V.HOLD
@@ -75,10 +77,12 @@ def exit_status(status: int | None) -> int:
 
 class Session:
     def __init__(self, ruleset: RuleSet, options: SessionOptions | None = None,
-                 feed_hold: TracepointHold | None = None) -> None:
-        """`feed_hold`: from `prestart.hold_exit_feed`, for the first `run` to use and release."""
+                 feed_hold: TracepointHold | None = None, writer: WriterHandle | None = None) -> None:
+        """`feed_hold`, `writer`: from `prestart.hold_exit_feed` and `prestart.start_log`
+        (same options), for the first `run` to use, and to release or close."""
         self.options = options or SessionOptions()
         self._feed_hold = feed_hold
+        self._writer = writer
         if self.options.timeout_action not in TIMEOUT_ACTIONS:
             raise ValueError(f"timeout action must be one of {', '.join(TIMEOUT_ACTIONS)}")
         self.table = native_table()
@@ -130,6 +134,9 @@ class Session:
             if self._feed_hold is not None:  # never handed to the tracer
                 self._feed_hold.release()
                 self._feed_hold = None
+            if self._writer is not None:  # never handed to the log pipe
+                self._writer.close()
+                self._writer = None
 
     def _run(self, argv: list[str]) -> int:
         opts = self.options
@@ -137,7 +144,8 @@ class Session:
         path = find_program(argv[0], env)
         in_main = threading.current_thread() is threading.main_thread()
         forward = opts.forward_signals and in_main
-        logpipe = LogPipe(opts.sinks(argv))
+        writer, self._writer = self._writer, None
+        logpipe = LogPipe(opts.sinks(argv), writer)
         if self._feed_hold is None:  # the kernel's wait overlaps our start-up from here on
             self._feed_hold = hold_exit_feed(self.ruleset, opts)
         use_info = opts.use_syscall_info
