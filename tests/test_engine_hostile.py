@@ -1,8 +1,9 @@
 """A jailed program cannot stop or kill the jail it runs in.
 
 A SIGSTOPped tracer would freeze every task; a killed one ends the run. The
-filter refuses signals to the jail's pids (and kill(-1)), the tracer refuses
-tkill of its threads and pidfd signals to its processes.
+filter refuses signals to the jail's pids and groups (and kill(-1)), the
+tracer refuses tkill of its threads, pidfd signals to its processes, and
+files set to signal them (F_SETOWN and the like).
 """
 
 from __future__ import annotations
@@ -21,12 +22,30 @@ def test_signals_to_the_jail_are_refused(targets, jail_both):
     run = jail_both([targets["hostile"]], rules='version = 1\ndefault = "allow-forever"\n', timeout=30)
     assert run.status == 0, run.proc.stderr
     lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
-    for attempt in ("kill", "tgkill", "sigqueue", "kill_all", "tkill", "pidfd_open", "pidfd_send_signal"):
+    for attempt in ("kill", "tgkill", "sigqueue", "kill_all", "kill_group", "tkill", "pidfd_open",
+                    "pidfd_send_signal"):
         assert lines[attempt] == "EPERM", (attempt, run.stdout)
     assert int(lines["tried"]) >= 1
     assert lines["self"] == "ok"
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
     assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal"}
+
+
+@pytest.mark.parametrize("default", ["allow", "allow-forever"])
+def test_files_cannot_be_made_to_signal_the_jail(targets, jail_both, default):
+    """F_SETOWN and its kin, with F_SETSIG=SIGSTOP: aimed at the jail's
+    processes, their groups and the jail's threads, every one is refused,
+    whether the rules trace fcntl/ioctl or leave them to the kernel. One that
+    got through would stop a process of the jail and hang the run."""
+    run = jail_both([targets["sigio_owner"]], rules=f'version = 1\ndefault = "{default}"\n', timeout=30)
+    assert run.status == 0, run.proc.stderr
+    lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
+    assert lines["set"] == "0" and lines["self"] == "ok", run.stdout
+    assert int(lines["targets"]) >= 2  # the jail and its log writer at least
+    assert int(lines["refused"]) >= 6 * int(lines["targets"]) + 1, run.stdout  # six ways each, and a thread
+    refused = [r for r in run.syscalls() if r["origin"] == "jail"]
+    assert len(refused) == int(lines["refused"])
+    assert {r["syscall"] for r in refused} == {"fcntl", "ioctl"}
 
 
 GROUP_SIGNALS = [signal.SIGKILL, signal.SIGUSR1, signal.SIGALRM, signal.SIGRTMIN + 2]

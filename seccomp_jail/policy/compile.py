@@ -9,6 +9,8 @@ integrity rules, which no rule file can override:
   rewrite a sibling and approve its own syscalls);
 * clone with CLONE_UNTRACED: EPERM (the child would escape the tracer);
 * clone3: always traced, the tracer reads its flags (BPF cannot);
+* signals to the jail's own processes and groups: EPERM, also when a file
+  would send them (F_SETOWN and the like are checked by the tracer);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
 * io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);
@@ -180,11 +182,17 @@ def _cond_text(c: L.ArgCmp) -> str:
 
 # Signals and pidfds: the jailed program must not stop or kill the jail's own
 # processes (a SIGSTOPped tracer would hang every task). Calls whose first
-# argument is a pid are checked here in BPF; tkill and pidfd_send_signal name
-# a thread or a pidfd, which only the tracer can resolve.
+# argument is a pid are checked here in BPF, for the pid and for its process
+# group (each of the jail's processes leads one); tkill and pidfd_send_signal
+# name a thread or a pidfd, which only the tracer can resolve.
 PID_FIRST = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
 TRACER_CHECKED = ("tkill", "pidfd_send_signal")
+# Commands that make a file send SIGIO (or any signal, with F_SETSIG) to a
+# process or group: F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP. Their
+# target is an argument or behind a pointer: these always reach the tracer.
+OWNER_COMMANDS = {"fcntl": (8, 15), "ioctl": (0x8901, 0x8902)}
 _SECCOMP_DATA_ARG0_LO = 16
+_SECCOMP_DATA_ARG1_LO = 24
 _ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included
 
 
@@ -216,8 +224,9 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
     * native numbers >= limit -> ENOSYS: libseccomp has no range rules, and its
       default action must stay the rule file's default, so syscalls newer than
       our table would otherwise fall through to that default (maybe allow);
-    * with `protect` (the jail's own pids): signals to them -> EPERM, and the
-      calls in TRACER_CHECKED always reach the tracer.
+    * with `protect` (the jail's own pids): signals to them or their process
+      groups -> EPERM; the calls in TRACER_CHECKED, and the OWNER_COMMANDS,
+      always reach the tracer.
     """
     prog: list[tuple] = [
         (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARCH),
@@ -230,10 +239,16 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
             prog.append((_JEQ_K, "check", 0, table.number(name)))
         for name in TRACER_CHECKED:
             prog.append((_JEQ_K, "trace", 0, table.number(name)))
+        for name in OWNER_COMMANDS:
+            prog.append((_JEQ_K, name, 0, table.number(name)))
         prog += [(_JA, 0, 0, "body"), ("check",), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG0_LO)]
-        prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in (*protect, _ALL_PIDS)]
-        prog += [(_JA, 0, 0, "body"), ("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)),
-                 ("trace",), (_RET_K, 0, 0, RET_TRACE)]
+        prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in (*protect, *(-p for p in protect), _ALL_PIDS)]
+        prog.append((_JA, 0, 0, "body"))
+        for name, commands in OWNER_COMMANDS.items():
+            prog += [(name,), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG1_LO)]
+            prog += [(_JEQ_K, "trace", 0, command) for command in commands]
+            prog.append((_JA, 0, 0, "body"))
+        prog += [("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)), ("trace",), (_RET_K, 0, 0, RET_TRACE)]
     else:
         prog.append((_JA, 0, 0, "body"))
     prog += [("enosys",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.ENOSYS)), ("body",)]

@@ -62,15 +62,21 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 GUARDED = frozenset(("tkill", "pidfd_send_signal"))
+# Set the process (group) a file signals: fcntl F_SETOWN/F_SETOWN_EX, ioctl FIOSETOWN/SIOCSPGRP.
+SETS_OWNER = frozenset(("fcntl", "ioctl"))
+F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
+OWNER_IOCTLS = (0x8901, 0x8902)  # FIOSETOWN, SIOCSPGRP: an int * argument
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
 # Calls with a check of their own at entry: one set test on the hot path.
-CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER
+CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER | SETS_OWNER
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
 
 _U64 = struct.Struct("<Q")
+_S32 = struct.Struct("<i")
+_OWNER_EX = struct.Struct("<ii")
 _INFO_EXIT = struct.Struct("<B23xq")  # op, then rval at offset 24 of ptrace_syscall_info
 # Hot-path names bound once: a module global is one lookup, `ptrace.X` two.
 _raw = ptrace.raw
@@ -345,7 +351,11 @@ class Tracer:
             nr, args = entry
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
-        if name in CHECKED_AT_ENTRY:
+        if name in SETS_OWNER:  # common calls: no feed sync unless refused
+            if self._owner_is_jail(task, name, args):
+                self._refuse(task, nr, args, captured, "signals the jail")
+                return
+        elif name in CHECKED_AT_ENTRY:
             if task.feed_t or self._closed:  # what follows may log this call at once: the last ones first
                 self._feed_sync(task)
             if name in OWN_FILTER and self._feed_cap and _installs_filter(name, args):
@@ -356,10 +366,7 @@ class Tracer:
             if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
                 return
             if name in GUARDED and self._signals_jail(task, name, args):
-                self._seq += 1
-                self._skip(tid, -errno.EPERM)
-                self.emit(["S", self._seq, time.time(), task.pid, tid, nr, args, captured,
-                           "abort", "jail", -errno.EPERM, "signals the jail"])
+                self._refuse(task, nr, args, captured, "signals the jail")
                 return
         verdict = self._decide(task, nr, args)
         self._seq += 1
@@ -408,6 +415,44 @@ class Tracer:
         task.last_child = 0
         return True
 
+    def _refuse(self, task: Task, nr: int, args: tuple[int, ...], captured, why: str) -> None:
+        """Skip the call with EPERM, whatever the rules say, and log it as the jail's."""
+        if task.feed_t or self._closed:
+            self._feed_sync(task)
+        self._seq += 1
+        self._skip(task.tid, -errno.EPERM)
+        self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, captured,
+                   "abort", "jail", -errno.EPERM, why])
+
+    def _owner_is_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
+        """Whether this fcntl/ioctl would make a file signal one of the jail's
+        processes, groups or threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
+
+        The pointer forms are read here; another thread could rewrite the
+        value after this read (the TOCTOU race README.md describes for paths).
+        """
+        command = args[1] & 0xFFFFFFFF
+        if name == "fcntl":
+            if command == F_SETOWN:
+                return self._is_jail(abs(_s32(args[2])))
+            if command != F_SETOWN_EX:
+                return False
+            raw = task.mem.read(args[2], 8)  # struct f_owner_ex {int type; pid_t pid;}
+            if raw is None or len(raw) < 8:
+                return False  # the kernel answers EFAULT
+            kind, who = _OWNER_EX.unpack(raw)
+            return self._is_jail(who, thread=kind == F_OWNER_TID)
+        if command not in OWNER_IOCTLS:
+            return False
+        raw = task.mem.read(args[2], 4)
+        return raw is not None and len(raw) == 4 and self._is_jail(abs(_S32.unpack(raw)[0]))
+
+    def _is_jail(self, pid: int, thread: bool = True) -> bool:
+        """`pid` is one of our processes (or process groups), or a thread of the jail."""
+        if pid in self.protect:
+            return True
+        return thread and pid > 0 and os.path.exists(f"/proc/{os.getpid()}/task/{pid}")
+
     def _signals_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
         """tkill of one of our threads, or pidfd_send_signal to one of our processes.
 
@@ -416,7 +461,7 @@ class Tracer:
         """
         target = args[0] & 0xFFFFFFFF
         if name == "tkill":
-            return os.path.exists(f"/proc/{os.getpid()}/task/{target}") or target in self.protect
+            return self._is_jail(target)
         pid = _pidfd_pid(task.tid, target)
         return pid is not None and pid in self.protect
 
@@ -751,6 +796,11 @@ class Tracer:
 
 def _sample_time(sample: tuple[int, int, int]) -> int:
     return sample[1]
+
+
+def _s32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
 
 
 def _installs_filter(name: str, args: tuple[int, ...]) -> bool:

@@ -26,6 +26,7 @@ int main(void)
     report("tgkill", syscall(SYS_tgkill, jail, jail, SIGSTOP));
     report("sigqueue", sigqueue(jail, SIGSTOP, (union sigval){0}));
     report("kill_all", kill(-1, SIGSTOP));
+    report("kill_group", kill(-jail, SIGSTOP)); /* the jail leads a process group */
     /* every thread of the jail by tid */
     snprintf(path, sizeof path, "/proc/%d/task", jail);
     DIR *d = opendir(path);
