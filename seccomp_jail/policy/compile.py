@@ -186,7 +186,10 @@ def _cond_text(c: L.ArgCmp) -> str:
 # group (each of the jail's processes leads one); tkill and pidfd_send_signal
 # name a thread or a pidfd, which only the tracer can resolve.
 PID_FIRST = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
-TRACER_CHECKED = ("tkill", "pidfd_send_signal")
+# Named by a thread id, which signals the thread's whole process (kill(2) and
+# rt_sigqueueinfo(2) take any tid), or by a pidfd: the jail's threads start
+# after the filter is built, so only the tracer knows them.
+TRACER_CHECKED = ("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo")
 # Commands that make a file send SIGIO (or any signal, with F_SETSIG) to a
 # process or group: F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP. Their
 # target is an argument or behind a pointer: these always reach the tracer.
@@ -238,11 +241,14 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
         for name in PID_FIRST:
             prog.append((_JEQ_K, "check", 0, table.number(name)))
         for name in TRACER_CHECKED:
-            prog.append((_JEQ_K, "trace", 0, table.number(name)))
+            if name not in PID_FIRST:
+                prog.append((_JEQ_K, "trace", 0, table.number(name)))
         for name in OWNER_COMMANDS:
             prog.append((_JEQ_K, name, 0, table.number(name)))
         prog += [(_JA, 0, 0, "body"), ("check",), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG0_LO)]
         prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in (*protect, *(-p for p in protect), _ALL_PIDS)]
+        prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_NR))
+        prog += [(_JEQ_K, "trace", 0, table.number(name)) for name in TRACER_CHECKED if name in PID_FIRST]
         prog.append((_JA, 0, 0, "body"))
         for name, commands in OWNER_COMMANDS.items():
             prog += [(name,), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG1_LO)]

@@ -61,7 +61,7 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 # tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
-GUARDED = frozenset(("tkill", "pidfd_send_signal"))
+GUARDED = frozenset(("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo"))
 # Set the process (group) a file signals: fcntl F_SETOWN/F_SETOWN_EX, ioctl FIOSETOWN/SIOCSPGRP.
 SETS_OWNER = frozenset(("fcntl", "ioctl"))
 F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
@@ -454,16 +454,16 @@ class Tracer:
         return thread and pid > 0 and os.path.exists(f"/proc/{os.getpid()}/task/{pid}")
 
     def _signals_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """tkill of one of our threads, or pidfd_send_signal to one of our processes.
+        """A signal to one of our processes or the jail's threads.
 
-        The filter refuses pid-based signals to the jail itself; these two name
-        a thread or a pidfd, which only we can resolve.
+        The filter refuses signals to our pids and groups; a thread id (of a
+        thread started after the filter was built) or a pidfd only we resolve.
         """
-        target = args[0] & 0xFFFFFFFF
-        if name == "tkill":
-            return self._is_jail(target)
-        pid = _pidfd_pid(task.tid, target)
-        return pid is not None and pid in self.protect
+        if name == "pidfd_send_signal":
+            pid = _pidfd_pid(task.tid, args[0] & 0xFFFFFFFF)
+            return pid is not None and self._is_jail(pid)
+        target = _s32(args[0])
+        return target > 0 and self._is_jail(target)
 
     def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
         """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.

@@ -31,16 +31,26 @@ int main(void)
     snprintf(path, sizeof path, "/proc/%d/task", jail);
     DIR *d = opendir(path);
     struct dirent *e;
-    long worst = 0;
-    int tried = 0;
+    long worst = 0, by_kill = 0, by_queue = 0;
+    int tried = 0, errno_kill = 0, errno_queue = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
         tried++;
-        if (syscall(SYS_tkill, atoi(e->d_name), SIGSTOP) == 0)
+        pid_t tid = atoi(e->d_name);
+        /* kill() and sigqueue() of a thread id signal its whole process */
+        if (kill(tid, SIGSTOP) == 0)
+            by_kill = 1;
+        errno_kill = errno;
+        if (sigqueue(tid, SIGSTOP, (union sigval){0}) == 0)
+            by_queue = 1;
+        errno_queue = errno;
+        if (syscall(SYS_tkill, tid, SIGSTOP) == 0)
             worst = 1;
     }
     printf("tkill=%s tried=%d\n", worst ? "ok" : strerrorname_np(errno), tried);
+    printf("kill_tid=%s sigqueue_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
+           by_queue ? "ok" : strerrorname_np(errno_queue));
     report("pidfd_open", syscall(SYS_pidfd_open, jail, 0) < 0 ? -1 : 0);
     snprintf(path, sizeof path, "/proc/%d", jail);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
