@@ -3,8 +3,9 @@
 A SIGSTOPped tracer would freeze every task; a killed one ends the run. The
 filter refuses signals to the jail's pids and groups (and kill(-1)), the
 tracer refuses signals to its threads by tid (kill, sigqueue and tkill of a
-tid reach the whole process), pidfd signals to its processes, and files set
-to signal them (F_SETOWN and the like).
+tid reach the whole process), pidfd signals to its processes, files set to
+signal them (F_SETOWN and the like), and changes to their rlimits (RLIMIT_CPU
+ends a process) and scheduling. Joining one of their groups is refused.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ def test_signals_to_the_jail_are_refused(targets, jail_both):
     run = jail_both([targets["hostile"]], rules='version = 1\ndefault = "allow-forever"\n', timeout=30)
     assert run.status == 0, run.proc.stderr
     lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
-    for attempt in ("kill", "tgkill", "sigqueue", "kill_all", "kill_group", "tkill", "kill_tid",
-                    "sigqueue_tid", "pidfd_open", "pidfd_send_signal"):
+    for attempt in ("kill", "tgkill", "sigqueue", "kill_all", "kill_group", "join_group", "prlimit", "sched",
+                    "tkill", "kill_tid", "sigqueue_tid", "sched_tid", "pidfd_open", "pidfd_send_signal"):
         assert lines[attempt] == "EPERM", (attempt, run.stdout)
     assert int(lines["tried"]) >= 1
-    assert lines["self"] == "ok"
+    assert lines["jail_leads"] == "1"  # so join_group's EPERM is the jail's doing, not the kernel's
+    assert lines["self"] == "ok" and lines["self_prlimit"] == "ok"
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
-    assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo"}
+    assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo",
+                                               "sched_setscheduler"}
 
 
 @pytest.mark.parametrize("default", ["allow", "allow-forever"])
@@ -43,7 +46,7 @@ def test_files_cannot_be_made_to_signal_the_jail(targets, jail_both, default):
     lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
     assert lines["set"] == "0" and lines["self"] == "ok", run.stdout
     assert int(lines["targets"]) >= 2  # the jail and its log writer at least
-    assert int(lines["refused"]) >= 6 * int(lines["targets"]) + 1, run.stdout  # six ways each, and a thread
+    assert int(lines["refused"]) >= 7 * int(lines["targets"]) + 1, run.stdout  # seven ways each, and a thread
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
     assert len(refused) == int(lines["refused"])
     assert {r["syscall"] for r in refused} == {"fcntl", "ioctl"}

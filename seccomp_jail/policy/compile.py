@@ -9,8 +9,9 @@ integrity rules, which no rule file can override:
   rewrite a sibling and approve its own syscalls);
 * clone with CLONE_UNTRACED: EPERM (the child would escape the tracer);
 * clone3: always traced, the tracer reads its flags (BPF cannot);
-* signals to the jail's own processes and groups: EPERM, also when a file
-  would send them (F_SETOWN and the like are checked by the tracer);
+* signals to the jail's own processes and groups: EPERM (REFUSED_FOR_JAIL);
+  thread ids, pidfds, files made to signal them (F_SETOWN...) and their
+  rlimits and scheduling are checked by the tracer (TRACER_CHECKED);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
 * io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);
@@ -180,22 +181,27 @@ def _cond_text(c: L.ArgCmp) -> str:
     return f"arg{c.arg} {_CMP_SYMBOL[c.op]} {c.a:#x}"
 
 
-# Signals and pidfds: the jailed program must not stop or kill the jail's own
-# processes (a SIGSTOPped tracer would hang every task). Calls whose first
-# argument is a pid are checked here in BPF, for the pid and for its process
-# group (each of the jail's processes leads one); tkill and pidfd_send_signal
-# name a thread or a pidfd, which only the tracer can resolve.
-PID_FIRST = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
-# Named by a thread id, which signals the thread's whole process (kill(2) and
-# rt_sigqueueinfo(2) take any tid), or by a pidfd: the jail's threads start
-# after the filter is built, so only the tracer knows them.
-TRACER_CHECKED = ("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo")
-# Commands that make a file send SIGIO (or any signal, with F_SETSIG) to a
-# process or group: F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP. Their
-# target is an argument or behind a pointer: these always reach the tracer.
-OWNER_COMMANDS = {"fcntl": (8, 15), "ioctl": (0x8901, 0x8902)}
-_SECCOMP_DATA_ARG0_LO = 16
-_SECCOMP_DATA_ARG1_LO = 24
+# The jailed program must not stop, kill or starve the jail's own processes
+# (a SIGSTOPped tracer would hang every task). Calls whose argument is a pid
+# or a process group are refused here in BPF for the jail's (each of its
+# processes leads a group of its own): syscall -> argument index.
+REFUSED_FOR_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0, "pidfd_open": 0,
+                    "setpgid": 1}
+# Calls only the tracer can judge reach it whatever the rules say:
+# syscall -> None (always) or (argument index, values that send it there;
+# OTHER: any but 0, i.e. a process other than the caller). Thread ids (kill(2)
+# and rt_sigqueueinfo(2) of a tid reach its whole process; the jail's threads
+# start after the filter is built) and pidfds; files made to signal a process
+# (F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP, TIOCSPGRP: with F_SETSIG even
+# SIGSTOP); another process's rlimits (RLIMIT_CPU ends it) and scheduling.
+OTHER = ()
+TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
+    "tkill": None, "pidfd_send_signal": None, "kill": None, "rt_sigqueueinfo": None,
+    "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410)),
+    "prlimit64": (0, OTHER), "sched_setscheduler": (0, OTHER), "sched_setparam": (0, OTHER),
+    "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER),
+}
+_SECCOMP_DATA_ARGS = 16  # low word of argument i at 16 + 8 * i
 _ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included
 
 
@@ -227,9 +233,8 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
     * native numbers >= limit -> ENOSYS: libseccomp has no range rules, and its
       default action must stay the rule file's default, so syscalls newer than
       our table would otherwise fall through to that default (maybe allow);
-    * with `protect` (the jail's own pids): signals to them or their process
-      groups -> EPERM; the calls in TRACER_CHECKED, and the OWNER_COMMANDS,
-      always reach the tracer.
+    * with `protect` (the jail's own pids): REFUSED_FOR_JAIL aimed at them or
+      their process groups -> EPERM; TRACER_CHECKED -> the tracer.
     """
     prog: list[tuple] = [
         (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARCH),
@@ -238,22 +243,28 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
         (_JGE_K, "enosys", 0, limit),
     ]
     if protect:
-        for name in PID_FIRST:
-            prog.append((_JEQ_K, "check", 0, table.number(name)))
-        for name in TRACER_CHECKED:
-            if name not in PID_FIRST:
-                prog.append((_JEQ_K, "trace", 0, table.number(name)))
-        for name in OWNER_COMMANDS:
+        for name in (*REFUSED_FOR_JAIL, *TRACER_CHECKED):
             prog.append((_JEQ_K, name, 0, table.number(name)))
-        prog += [(_JA, 0, 0, "body"), ("check",), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG0_LO)]
-        prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in (*protect, *(-p for p in protect), _ALL_PIDS)]
-        prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_NR))
-        prog += [(_JEQ_K, "trace", 0, table.number(name)) for name in TRACER_CHECKED if name in PID_FIRST]
         prog.append((_JA, 0, 0, "body"))
-        for name, commands in OWNER_COMMANDS.items():
-            prog += [(name,), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARG1_LO)]
-            prog += [(_JEQ_K, "trace", 0, command) for command in commands]
-            prog.append((_JA, 0, 0, "body"))
+        refused = (*protect, *(-pid for pid in protect), _ALL_PIDS)
+        for name, arg in REFUSED_FOR_JAIL.items():
+            prog += [(name,), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * arg)]
+            prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in refused]
+            prog.append((_JA, 0, 0, "trace" if name in TRACER_CHECKED else "body"))
+        for name, when in TRACER_CHECKED.items():
+            if name in REFUSED_FOR_JAIL:
+                continue
+            prog.append((name,))
+            if when is None:
+                prog.append((_JA, 0, 0, "trace"))
+                continue
+            arg, values = when
+            prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * arg))
+            if values is OTHER:
+                prog.append((_JEQ_K, "body", "trace", 0))
+            else:
+                prog += [(_JEQ_K, "trace", 0, value) for value in values]
+                prog.append((_JA, 0, 0, "body"))
         prog += [("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)), ("trace",), (_RET_K, 0, 0, RET_TRACE)]
     else:
         prog.append((_JA, 0, 0, "body"))
@@ -268,14 +279,14 @@ def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False)
         numbers.update(rule.syscalls)
     placements: dict[int, Placement] = {}
     always_traced = set()
-    pid_first = {table.number(name) for name in PID_FIRST}  # the prefix may refuse these
+    refusable = {table.number(name) for name in REFUSED_FOR_JAIL}  # the prefix may refuse these
     with L.Filter(default_act) as flt:
         flt.set_attr(L.ATTR_ACT_BADARCH, L.ACT_ERRNO(errno.ENOSYS))
         flt.set_attr(L.ATTR_CTL_OPTIMIZE, 2)  # binary tree: O(log n) per syscall
         for nr in sorted(numbers):
             plan, reason = plan_syscall(nr, table.name(nr) if nr in table.numbers_set else None, ruleset, default_act)
             placements[nr] = _placement(plan, reason)
-            if plan == [(RET_TRACE, ())] and nr not in pid_first:
+            if plan == [(RET_TRACE, ())] and nr not in refusable:
                 always_traced.add(nr)
             for act, conds in plan:
                 if act != default_act:  # libseccomp refuses rules equal to the default

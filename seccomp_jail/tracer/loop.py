@@ -62,14 +62,18 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 GUARDED = frozenset(("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo"))
-# Set the process (group) a file signals: fcntl F_SETOWN/F_SETOWN_EX, ioctl FIOSETOWN/SIOCSPGRP.
-SETS_OWNER = frozenset(("fcntl", "ioctl"))
+# Aim at another process: the process (group) a file signals (fcntl F_SETOWN,
+# F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP), or its rlimits and
+# scheduling (pid in arg0, 0 for the caller).
+AIMED = frozenset(("fcntl", "ioctl", "prlimit64", "sched_setscheduler", "sched_setparam", "sched_setattr",
+                   "sched_setaffinity"))
+SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
 F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
-OWNER_IOCTLS = (0x8901, 0x8902)  # FIOSETOWN, SIOCSPGRP: an int * argument
+OWNER_IOCTLS = (0x8901, 0x8902, 0x5410)  # FIOSETOWN, SIOCSPGRP, TIOCSPGRP: an int * argument
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
 # Calls with a check of their own at entry: one set test on the hot path.
-CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER | SETS_OWNER
+CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER | AIMED
 
 # Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
 R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
@@ -351,8 +355,8 @@ class Tracer:
             nr, args = entry
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
-        if name in SETS_OWNER:  # common calls: no feed sync unless refused
-            if self._owner_is_jail(task, name, args):
+        if name in AIMED:  # common calls: no feed sync unless refused
+            if self._aims_at_jail(task, name, args):
                 self._refuse(task, nr, args, captured, "signals the jail")
                 return
         elif name in CHECKED_AT_ENTRY:
@@ -424,13 +428,17 @@ class Tracer:
         self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, captured,
                    "abort", "jail", -errno.EPERM, why])
 
-    def _owner_is_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """Whether this fcntl/ioctl would make a file signal one of the jail's
-        processes, groups or threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
+    def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
+        """Whether this call sets the rlimits or scheduling of one of the jail's
+        processes, or makes a file signal one of them, their groups or the
+        jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
 
         The pointer forms are read here; another thread could rewrite the
         value after this read (the TOCTOU race README.md describes for paths).
         """
+        if name not in SIGNALLED_BY_FILE:
+            target = _s32(args[0])
+            return target > 0 and self._is_jail(target)
         command = args[1] & 0xFFFFFFFF
         if name == "fcntl":
             if command == F_SETOWN:

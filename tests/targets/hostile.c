@@ -1,12 +1,15 @@
 /* Tries to stop or kill the jail from inside: signals to the parent (the
- * tracer) by pid, by -1, by thread id, and through pidfds. Prints
+ * tracer) by pid, by group, by -1, by thread id, and through pidfds; joining
+ * its process group; its rlimits and scheduling. Prints
  * "<attempt>=<errno name or ok>" for each; exits 0 if it is still running. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
@@ -27,12 +30,19 @@ int main(void)
     report("sigqueue", sigqueue(jail, SIGSTOP, (union sigval){0}));
     report("kill_all", kill(-1, SIGSTOP));
     report("kill_group", kill(-jail, SIGSTOP)); /* the jail leads a process group */
+    /* a group of our session: natively the program could join it */
+    printf("jail_leads=%d\n", getpgid(jail) == jail && getsid(jail) == getsid(0));
+    report("join_group", setpgid(0, jail)); /* then kill(0, ...) would reach it */
+    struct rlimit cpu = {1, 1};
+    report("prlimit", prlimit(jail, RLIMIT_CPU, &cpu, NULL)); /* SIGXCPU, then SIGKILL */
+    struct sched_param idle = {0};
+    report("sched", sched_setscheduler(jail, SCHED_IDLE, &idle));
     /* every thread of the jail by tid */
     snprintf(path, sizeof path, "/proc/%d/task", jail);
     DIR *d = opendir(path);
     struct dirent *e;
-    long worst = 0, by_kill = 0, by_queue = 0;
-    int tried = 0, errno_kill = 0, errno_queue = 0;
+    long worst = 0, by_kill = 0, by_queue = 0, by_sched = 0;
+    int tried = 0, errno_kill = 0, errno_queue = 0, errno_sched = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
@@ -47,14 +57,18 @@ int main(void)
         errno_queue = errno;
         if (syscall(SYS_tkill, tid, SIGSTOP) == 0)
             worst = 1;
+        if (sched_setscheduler(tid, SCHED_IDLE, &idle) == 0)
+            by_sched = 1;
+        errno_sched = errno;
     }
     printf("tkill=%s tried=%d\n", worst ? "ok" : strerrorname_np(errno), tried);
-    printf("kill_tid=%s sigqueue_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
-           by_queue ? "ok" : strerrorname_np(errno_queue));
+    printf("kill_tid=%s sigqueue_tid=%s sched_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
+           by_queue ? "ok" : strerrorname_np(errno_queue), by_sched ? "ok" : strerrorname_np(errno_sched));
     report("pidfd_open", syscall(SYS_pidfd_open, jail, 0) < 0 ? -1 : 0);
     snprintf(path, sizeof path, "/proc/%d", jail);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     report("pidfd_send_signal", syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
     report("self", kill(getpid(), 0));
+    report("self_prlimit", prlimit(0, RLIMIT_CPU, NULL, &cpu));
     return 0;
 }

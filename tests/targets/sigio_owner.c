@@ -1,5 +1,5 @@
 /* Tries to make a file signal the jail: F_SETOWN, F_SETOWN_EX (pid, group,
- * thread), FIOSETOWN and SIOCSPGRP on a socket armed with O_ASYNC and
+ * thread), FIOSETOWN, SIOCSPGRP (and TIOCSPGRP) on a socket armed with O_ASYNC and
  * F_SETSIG=SIGSTOP, aimed at the jail's processes (those running the jail's
  * command line: the jail, its log writer, its helpers), their process groups
  * and the jail's threads. After every attempt the socket is made readable:
@@ -60,6 +60,7 @@ static void aim(pid_t pid, int thread)
     attempt(ioctl(sv[0], FIOSETOWN, &who));
     who = -pid;
     attempt(ioctl(sv[0], SIOCSPGRP, &who));
+    attempt(ioctl(sv[0], TIOCSPGRP, &who)); /* a terminal's foreground group */
 }
 
 int main(void)
