@@ -357,7 +357,8 @@ class Tracer:
         captured = plan(args, task.mem) if plan else None
         if name in AIMED:  # common calls: no feed sync unless refused
             if self._aims_at_jail(task, name, args):
-                self._refuse(task, nr, args, captured, "signals the jail")
+                why = "signals the jail" if name in SIGNALLED_BY_FILE else "changes the jail's limits"
+                self._refuse(task, nr, args, captured, why)
                 return
         elif name in CHECKED_AT_ENTRY:
             if task.feed_t or self._closed:  # what follows may log this call at once: the last ones first
