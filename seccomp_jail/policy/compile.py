@@ -186,20 +186,21 @@ def _cond_text(c: L.ArgCmp) -> str:
 # or a process group are refused here in BPF for the jail's (each of its
 # processes leads a group of its own): syscall -> argument index.
 REFUSED_FOR_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0, "pidfd_open": 0,
-                    "setpgid": 1}
+                    "setpgid": 1, "perf_event_open": 1}
 # Calls only the tracer can judge reach it whatever the rules say:
 # syscall -> None (always) or (argument index, values that send it there;
 # OTHER: any but 0, i.e. a process other than the caller). Thread ids (kill(2)
 # and rt_sigqueueinfo(2) of a tid reach its whole process; the jail's threads
 # start after the filter is built) and pidfds; files made to signal a process
 # (F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP, TIOCSPGRP: with F_SETSIG even
-# SIGSTOP); another process's rlimits (RLIMIT_CPU ends it) and scheduling.
+# SIGSTOP); another process's rlimits (RLIMIT_CPU ends it) and scheduling;
+# perf events on it (`sigtrap` sends SIGTRAP on every event).
 OTHER = ()
 TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
     "tkill": None, "pidfd_send_signal": None, "kill": None, "rt_sigqueueinfo": None,
     "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410)),
     "prlimit64": (0, OTHER), "sched_setscheduler": (0, OTHER), "sched_setparam": (0, OTHER),
-    "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER),
+    "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER), "perf_event_open": (1, OTHER),
 }
 _SECCOMP_DATA_ARGS = 16  # low word of argument i at 16 + 8 * i
 _ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included

@@ -62,12 +62,13 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 GUARDED = frozenset(("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo"))
-# Aim at another process: the process (group) a file signals (fcntl F_SETOWN,
-# F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP), or its rlimits and
-# scheduling (pid in arg0, 0 for the caller).
-AIMED = frozenset(("fcntl", "ioctl", "prlimit64", "sched_setscheduler", "sched_setparam", "sched_setattr",
-                   "sched_setaffinity"))
+# Aim at another process: its rlimits, scheduling or perf events (name -> the
+# argument holding its pid, 0 for the caller), or the process (group) a file
+# signals (fcntl F_SETOWN, F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
+PID_ARGUMENT = {"prlimit64": 0, "sched_setscheduler": 0, "sched_setparam": 0, "sched_setattr": 0,
+                "sched_setaffinity": 0, "perf_event_open": 1}
 SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
+AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
 F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
 OWNER_IOCTLS = (0x8901, 0x8902, 0x5410)  # FIOSETOWN, SIOCSPGRP, TIOCSPGRP: an int * argument
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
@@ -357,7 +358,7 @@ class Tracer:
         captured = plan(args, task.mem) if plan else None
         if name in AIMED:  # common calls: no feed sync unless refused
             if self._aims_at_jail(task, name, args):
-                why = "signals the jail" if name in SIGNALLED_BY_FILE else "changes the jail's limits"
+                why = "signals the jail" if name in SIGNALLED_BY_FILE else "aims at the jail"
                 self._refuse(task, nr, args, captured, why)
                 return
         elif name in CHECKED_AT_ENTRY:
@@ -430,15 +431,15 @@ class Tracer:
                    "abort", "jail", -errno.EPERM, why])
 
     def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """Whether this call sets the rlimits or scheduling of one of the jail's
-        processes, or makes a file signal one of them, their groups or the
-        jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
+        """Whether this call sets the rlimits, scheduling or perf events of one of
+        the jail's processes or threads, or makes a file signal one of them,
+        their groups or the jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
 
         The pointer forms are read here; another thread could rewrite the
         value after this read (the TOCTOU race README.md describes for paths).
         """
         if name not in SIGNALLED_BY_FILE:
-            target = _s32(args[0])
+            target = _s32(args[PID_ARGUMENT[name]])
             return target > 0 and self._is_jail(target)
         command = args[1] & 0xFFFFFFFF
         if name == "fcntl":

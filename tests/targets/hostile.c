@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,12 +38,17 @@ int main(void)
     report("prlimit", prlimit(jail, RLIMIT_CPU, &cpu, NULL)); /* SIGXCPU, then SIGKILL */
     struct sched_param idle = {0};
     report("sched", sched_setscheduler(jail, SCHED_IDLE, &idle));
+    /* a software event on the jail; with sigtrap it would send SIGTRAP */
+    struct perf_event_attr attr = {.type = PERF_TYPE_SOFTWARE, .size = sizeof attr,
+                                   .config = PERF_COUNT_SW_TASK_CLOCK, .disabled = 1};
+    long pfd = syscall(SYS_perf_event_open, &attr, jail, -1, -1, 0);
+    report("perf", pfd < 0 ? -1 : 0);
     /* every thread of the jail by tid */
     snprintf(path, sizeof path, "/proc/%d/task", jail);
     DIR *d = opendir(path);
     struct dirent *e;
-    long worst = 0, by_kill = 0, by_queue = 0, by_sched = 0;
-    int tried = 0, errno_kill = 0, errno_queue = 0, errno_sched = 0;
+    long worst = 0, by_kill = 0, by_queue = 0, by_sched = 0, by_perf = 0;
+    int tried = 0, errno_kill = 0, errno_queue = 0, errno_sched = 0, errno_perf = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
@@ -60,15 +66,20 @@ int main(void)
         if (sched_setscheduler(tid, SCHED_IDLE, &idle) == 0)
             by_sched = 1;
         errno_sched = errno;
+        if (syscall(SYS_perf_event_open, &attr, tid, -1, -1, 0) >= 0)
+            by_perf = 1;
+        errno_perf = errno;
     }
     printf("tkill=%s tried=%d\n", worst ? "ok" : strerrorname_np(errno), tried);
-    printf("kill_tid=%s sigqueue_tid=%s sched_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
-           by_queue ? "ok" : strerrorname_np(errno_queue), by_sched ? "ok" : strerrorname_np(errno_sched));
+    printf("kill_tid=%s sigqueue_tid=%s sched_tid=%s perf_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
+           by_queue ? "ok" : strerrorname_np(errno_queue), by_sched ? "ok" : strerrorname_np(errno_sched),
+           by_perf ? "ok" : strerrorname_np(errno_perf));
     report("pidfd_open", syscall(SYS_pidfd_open, jail, 0) < 0 ? -1 : 0);
     snprintf(path, sizeof path, "/proc/%d", jail);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     report("pidfd_send_signal", syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
     report("self", kill(getpid(), 0));
     report("self_prlimit", prlimit(0, RLIMIT_CPU, NULL, &cpu));
+    report("self_perf", syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0) < 0 ? -1 : 0);
     return 0;
 }
