@@ -7,6 +7,7 @@ fallback (unprivileged, no tracefs) and is tested by every `jail_both` test.
 
 from __future__ import annotations
 
+import collections
 import errno
 import os
 import time
@@ -23,6 +24,7 @@ from seccomp_jail.tracer.loop import NEEDS_EXIT_STOP, Tracer
 from conftest import process_gone, read_jsonl
 
 SYS_GETPPID = 110
+SYS_LSEEK = 8
 # What results.c prints -> the syscall whose logged retval must match it.
 PRINTED = {"getppid": "getppid", "openat": "openat", "write": "write", "read": "read", "gettid": "gettid",
            "pause": "pause", "getpid": "getpid", "child getppid": "getppid"}
@@ -198,6 +200,31 @@ def test_feed_pairs_every_value_with_its_own_call(targets, tmp_path):
     for r in seeks:
         by_tid.setdefault(r["tid"], []).append(r["args"][1])
     assert len(by_tid) == 4 and all(offsets == sorted(offsets) for offsets in by_tid.values())
+
+
+def test_a_failing_tracer_kills_the_program_and_logs_every_decided_call(targets, tmp_path):
+    """Fail closed, lose nothing: when the tracer's loop fails (here the policy
+    raises at the 2,000th decision), the program dies with it, and every call
+    decided until then is in the log: those waiting for a value in the feed,
+    and those in flight in the other threads (without a result)."""
+    session = Session(RuleSet(default=Action.ALLOW),
+                      SessionOptions(quiet=True, jsonl=str(tmp_path / "fail.jsonl")))
+    real, decided = session.on_syscall, collections.Counter()
+
+    def failing(task, nr, args):
+        if sum(decided.values()) == 2000:
+            raise RuntimeError("a bug in the policy")
+        verdict = real(task, nr, args)
+        decided[nr] += 1
+        return verdict
+
+    session.on_syscall = failing
+    with pytest.raises(RuntimeError):
+        session.run([targets["seek_threads"]])
+    assert not os.path.exists(f"/proc/{session.tracer.root_pid}")
+    seeks = [r for r in read_jsonl(tmp_path / "fail.jsonl") if r["type"] == "syscall" and r["syscall"] == "lseek"]
+    assert len(seeks) == decided[SYS_LSEEK] > 1000
+    assert [r for r in seeks if r["retval"] not in (r["args"][1], None)] == []
 
 
 def test_feed_and_exit_stop_log_the_same(targets, tmp_path):

@@ -52,6 +52,7 @@ FEED_BATCH = 64
 # resumed a moment ago is often stopped again by the next call: every FAIR_EVERY
 # stops we collect all that are waiting, so no task waits behind a busy one.
 FAIR_EVERY = 4
+KILL_WAIT = 5.0  # s: at most this long to reap the tasks killed when the loop fails
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
@@ -238,19 +239,42 @@ class Tracer:
             self.feed = None
 
     def kill_all(self) -> None:
-        """SIGKILL every traced process and reap them all."""
+        """SIGKILL every traced process and reap them all.
+
+        In whatever order they die: a thread group leader is reported only
+        after its other threads, so waiting for one task at a time could wait
+        for ever. A task that never shows up (not ours any more) is given up
+        once it is gone from /proc, or after KILL_WAIT.
+        """
         for pid in {t.pid for t in self.tasks.values()}:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for tid, task in list(self.tasks.items()):
-            task.mem.close()
+        left = dict(self.tasks)
+        deadline = time.monotonic() + KILL_WAIT
+        while left and time.monotonic() < deadline:
             try:
-                os.waitpid(tid, WALL)
+                tid, _ = os.waitpid(-1, WALL | os.WNOHANG)
             except ChildProcessError:
-                pass
+                break
+            if tid:
+                self._forget_killed(left.pop(tid, None))
+                continue
+            for gone in [t for t in left if not os.path.exists(f"/proc/{t}")]:
+                self._forget_killed(left.pop(gone))
+            time.sleep(0.001)
+        for task in left.values():
+            self._forget_killed(task)
         self.tasks.clear()
+
+    def _forget_killed(self, task: Task | None) -> None:
+        if task is None:
+            return
+        try:
+            self._forget(task, None)  # what it had in flight is logged, without a result
+        except Exception:  # the failure that brought us here may strike again
+            task.mem.close()
 
     def _loop(self) -> None:
         tasks = self.tasks
