@@ -7,6 +7,7 @@ its own, mirrors the program's job-control stops for the shell.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -104,6 +105,21 @@ def test_a_program_killing_its_group_in_an_interactive_shell(targets, tmp_path):
     out = interactive_shell([(b"$ ", command.encode() + b'; echo "st""atus=$?"\n')], b"status=")  # not the echo
     assert b"status=137" in out, out
     group_kill_log(log, 9)
+
+
+def test_input_pushed_into_the_terminal_is_refused(targets, tmp_path):
+    """TIOCSTI, the classic sandbox escape: the program pushes "id\\n" into its
+    terminal's input, and the shell runs it after the program (outside any
+    jail). Natively the shell runs `id`; in the jail the push is refused."""
+    native = interactive_shell([(b"$ ", targets["tiocsti"].encode() + b'; echo "fin""ished"\n')],
+                               b"uid=")
+    assert b"tiocsti=ok" in native, native  # the shell ran the pushed `id`: the escape is real here
+    log = tmp_path / "log.jsonl"
+    command = " ".join(jail_command("run", "-q", "--jsonl", str(log), "--", targets["tiocsti"]))
+    out = interactive_shell([(b"$ ", command.encode() + b'; echo "fin""ished"\n')], b"finished")
+    assert b"tiocsti=EPERM" in out, out
+    refused = [json.loads(line) for line in log.read_text().splitlines() if '"origin":"jail"' in line]
+    assert [r["rule"] for r in refused] == ["injects terminal input"] * 3
 
 
 def _count_after(targets, tmp_path, send) -> tuple[int, bytes]:

@@ -11,7 +11,8 @@ integrity rules, which no rule file can override:
 * clone3: always traced, the tracer reads its flags (BPF cannot);
 * signals to the jail's own processes and groups: EPERM (REFUSED_FOR_JAIL);
   thread ids, pidfds, files made to signal them (F_SETOWN...) and their
-  rlimits and scheduling are checked by the tracer (TRACER_CHECKED);
+  rlimits and scheduling are checked by the tracer (TRACER_CHECKED), which
+  also refuses TIOCSTI (input pushed into the terminal runs after the jail);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
 * io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);
@@ -194,11 +195,12 @@ REFUSED_FOR_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueue
 # start after the filter is built) and pidfds; files made to signal a process
 # (F_SETOWN, F_SETOWN_EX; FIOSETOWN, SIOCSPGRP, TIOCSPGRP: with F_SETSIG even
 # SIGSTOP); another process's rlimits (RLIMIT_CPU ends it) and scheduling;
-# perf events on it (`sigtrap` sends SIGTRAP on every event).
+# perf events on it (`sigtrap` sends SIGTRAP on every event). And TIOCSTI,
+# input pushed into a terminal, which the user's shell would run after us.
 OTHER = ()
 TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
     "tkill": None, "pidfd_send_signal": None, "kill": None, "rt_sigqueueinfo": None,
-    "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410)),
+    "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410, 0x5412)),
     "prlimit64": (0, OTHER), "sched_setscheduler": (0, OTHER), "sched_setparam": (0, OTHER),
     "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER), "perf_event_open": (1, OTHER),
 }

@@ -72,6 +72,7 @@ SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
 AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
 F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
 OWNER_IOCTLS = (0x8901, 0x8902, 0x5410)  # FIOSETOWN, SIOCSPGRP, TIOCSPGRP: an int * argument
+TIOCSTI = 0x5412
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
 # Calls with a check of their own at entry: one set test on the hot path.
@@ -381,8 +382,8 @@ class Tracer:
         name, plan = self._entry_plan(nr)
         captured = plan(args, task.mem) if plan else None
         if name in AIMED:  # common calls: no feed sync unless refused
-            if self._aims_at_jail(task, name, args):
-                why = "signals the jail" if name in SIGNALLED_BY_FILE else "aims at the jail"
+            why = self._refusal(task, name, args)
+            if why:
                 self._refuse(task, nr, args, captured, why)
                 return
         elif name in CHECKED_AT_ENTRY:
@@ -453,6 +454,16 @@ class Tracer:
         self._skip(task.tid, -errno.EPERM)
         self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, captured,
                    "abort", "jail", -errno.EPERM, why])
+
+    def _refusal(self, task: Task, name: str, args: tuple[int, ...]) -> str:
+        """Why the jail refuses this call of AIMED, or "" when it does not."""
+        if name == "ioctl" and args[1] & 0xFFFFFFFF == TIOCSTI:
+            # Pushed input is read by whoever reads the terminal next: the
+            # user's shell once the jail is gone, outside the jail.
+            return "injects terminal input"
+        if self._aims_at_jail(task, name, args):
+            return "signals the jail" if name in SIGNALLED_BY_FILE else "aims at the jail"
+        return ""
 
     def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
         """Whether this call sets the rlimits, scheduling or perf events of one of
