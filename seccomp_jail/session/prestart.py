@@ -4,8 +4,8 @@ Light to import on purpose: `seccomp-jail run` calls `start_log` and
 `hold_exit_feed` as soon as it has read the rules, so that the log writer
 opening its files (SQLite: import, schema) and the kernel's wait for the
 exit tracepoint (see kernel.perf.TracepointHold) overlap the imports of
-the tracer, then hands both to `Session`. Forked this early, from a small
-process, each helper also costs a quarter of the fork it would cost later.
+the tracer, then hands both to `Session`. Forked this early, each helper
+also costs less: a fork copies the page tables of a process still small.
 """
 
 from __future__ import annotations

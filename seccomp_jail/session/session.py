@@ -23,8 +23,8 @@ from seccomp_jail.session.prestart import hold_exit_feed, wants_exit_feed
 from seccomp_jail.session.rules import RuleStore
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.launch import spawn
-from seccomp_jail.tracer.program import find_program
 from seccomp_jail.tracer.loop import Tracer
+from seccomp_jail.tracer.program import find_program
 from seccomp_jail.tracer.task import Task
 
 if TYPE_CHECKING:
