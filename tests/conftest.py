@@ -75,7 +75,7 @@ def kill_group(pgid: int) -> None:
         pass
 
 
-def process_gone(pid: int, within: float = 5.0) -> bool:
+def process_ended(pid: int, within: float = 5.0) -> bool:
     """Whether process `pid` (not our child: a double-forked helper) ends within
     `within` seconds; a zombie left for whoever reaps orphans here counts."""
     deadline = time.monotonic() + within

@@ -21,7 +21,7 @@ from seccomp_jail.session.prestart import hold_exit_feed
 from seccomp_jail.tracer.program import ProgramNotFound
 from seccomp_jail.tracer.loop import NEEDS_EXIT_STOP, Tracer
 
-from conftest import process_gone, read_jsonl
+from conftest import process_ended, read_jsonl
 
 SYS_GETPPID = 110
 SYS_LSEEK = 8
@@ -93,7 +93,7 @@ def test_hold_keeps_nothing_of_ours_and_goes_when_released():
         assert targets == ["anon_inode", "pipe", "pipe"], targets
     finally:
         hold.release()
-    assert process_gone(hold.pid)
+    assert process_ended(hold.pid)
 
 
 def test_hold_goes_with_the_jail():
@@ -110,7 +110,7 @@ def test_hold_goes_with_the_jail():
     os.close(r)
     os.kill(jail, 9)
     os.waitpid(jail, 0)
-    assert process_gone(helper)
+    assert process_ended(helper)
 
 
 def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
@@ -123,11 +123,11 @@ def test_a_run_releases_the_hold_it_was_given(targets, tmp_path):
     session = Session(rules, logged, feed_hold=hold)
     assert session.run([targets["results"]]) == 7
     assert session.tracer.fed > 0
-    assert process_gone(hold.pid)
+    assert process_ended(hold.pid)
     hold = hold_exit_feed(rules, logged)
     with pytest.raises(ProgramNotFound):
         Session(rules, logged, feed_hold=hold).run(["no-such-program-here"])
-    assert process_gone(hold.pid)
+    assert process_ended(hold.pid)
     assert hold_exit_feed(RuleSet(default=Action.ALLOW_FOREVER), logged) is None  # the kernel decides: no feed
     assert hold_exit_feed(rules, SessionOptions(quiet=True)) is None  # nothing reads the values
 
@@ -322,7 +322,7 @@ def test_kernel_without_the_tracepoint_falls_back_to_exit_stops(targets, tmp_pat
     hold = TracepointHold()
     with pytest.raises(OSError):
         ExitFeed(os.getpid(), hold=hold)
-    assert process_gone(hold.pid)  # the failed feed released it
+    assert process_ended(hold.pid)  # the failed feed released it
     status, records, printed, session = _run_results(targets, tmp_path, True)
     assert status == 7
     assert session.tracer.fed == 0

@@ -5,13 +5,14 @@ failed as natively, and signals sent to seccomp-jail itself."""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import exit_status, jail_command, jail_env, kill_group, read_jsonl
+from conftest import exit_status, jail_command, jail_env, kill_group, process_ended, read_jsonl, run_process
 
 
 def by_process(stdout: str) -> dict[str, list[str]]:
@@ -31,6 +32,33 @@ def test_group_stop_sigstop_sigtstp_sigcont(jail_both, native, targets):
     run = jail_both([targets["groupstop"]])
     assert run.status == 0, run.proc.stderr
     assert by_process(run.stdout) == by_process(expected.stdout)
+
+
+def test_tasks_left_stopped_after_the_program_are_ended(tmp_path, workdir, targets):
+    """A child left in SIGSTOP once the program and every running task are
+    gone would keep the run waiting for ever (strace -f waits too): nothing
+    in the jail can continue it. The jail kills it, logs that, and passes on
+    the program's status; a task still running is waited for first.
+
+    Run as `sh -c 'timeout ... jail'`: timeout leads the group the program
+    stays in, and its parent is in another group of the session, so the group
+    is not orphaned when the program exits and the kernel does not end the
+    stopped child with SIGHUP. Natively it would stay stopped.
+    """
+    log = tmp_path / "log.jsonl"
+    jail = shlex.join(jail_command("run", "-q", "--jsonl", str(log), "--", targets["left_stopped"]))
+    started = time.monotonic()
+    done = run_process(["sh", "-c", f"timeout -s KILL 20 {jail}; echo status=$?"], cwd=workdir, env=jail_env())
+    assert "status=3" in done.stdout, (done.stdout, done.stderr)
+    assert time.monotonic() - started < 10
+    stopped = int(done.stdout.split("stopped=")[1].split()[0])
+    assert "continued" not in done.stdout
+    records = read_jsonl(log)
+    killed = [r for r in records if r.get("origin") == "jail"]
+    assert [(r["action"], r["rule"], r["args"][:2]) for r in killed] == [("kill", "left stopped", [stopped, 9])]
+    exits = {r["pid"]: r for r in records if r.get("kind") == "exit"}
+    assert exits[stopped]["signal"] == "SIGKILL" and len(exits) == 3  # the other child ended on its own
+    assert process_ended(stopped)  # a zombie of whoever reaps orphans here, or gone
 
 
 def test_signals_are_reinjected(jail_both, native, targets):

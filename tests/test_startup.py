@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, jail_command, jail_env, process_gone, read_jsonl
+from conftest import REPO, jail_command, jail_env, process_ended, read_jsonl
 from seccomp_jail.cli.helpformat import terminal_columns
 from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
@@ -84,7 +84,7 @@ def test_a_log_started_early_gets_the_run(tmp_path, targets):
     assert session.run([targets["mkdir"], str(tmp_path / "made")]) == 0
     records = read_jsonl(tmp_path / "run.jsonl")
     assert [r["retval"] for r in records if r.get("syscall") == "mkdir"] == [0]
-    assert writer.fd == -1 and process_gone(writer.pid)  # it finished with the run
+    assert writer.fd == -1 and process_ended(writer.pid)  # it finished with the run
 
 
 def test_no_early_log_for_a_program_that_cannot_run(tmp_path):
@@ -107,7 +107,7 @@ def test_an_early_log_the_session_never_used_is_closed(tmp_path):
     session = Session(RuleSet(default=Action.ALLOW), options, writer=writer)
     with pytest.raises(ProgramNotFound):  # PATH changed under it: the run never starts
         session.run(["no-such-program-xyz"])
-    assert writer.fd == -1 and process_gone(writer.pid)
+    assert writer.fd == -1 and process_ended(writer.pid)
     assert jsonl.read_text() == ""
 
 

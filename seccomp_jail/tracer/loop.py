@@ -311,6 +311,8 @@ class Tracer:
                     else:
                         if self._closed:  # the program went quiet: log what is known
                             self._feed_flush()
+                        if self.root_status is not None and self._end_left_stopped():
+                            continue  # their deaths come next
                         spin >>= 1
                         slept = clock()
                         pid, status = waitpid(-1, WALL_BLOCK)
@@ -716,6 +718,25 @@ class Tracer:
     def _set_retval(self, tid: int, value: int) -> None:
         ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)
 
+    def _end_left_stopped(self) -> bool:
+        """The program has exited and every task left is in a group-stop: no
+        task of ours can continue them, so the run would never end. Kill them
+        (they could only run on unsupervised) and log it; True if it did."""
+        tasks = self.tasks.values()
+        if not tasks or not all(t.stopped for t in tasks):
+            return False
+        for task in tasks:
+            task.stopped = False
+        for pid in sorted({task.pid for task in tasks}):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            self._seq += 1
+            self.emit(["S", self._seq, time.time(), pid, pid, -1, (pid, signal.SIGKILL, 0, 0, 0, 0),
+                       None, "kill", "jail", None, "left stopped"])
+        return True
+
     def _untraced_child(self, task: Task, child: int) -> None:
         """A clone returned a child we never saw an event for: it escaped. Kill it."""
         if child in self.tasks:
@@ -757,6 +778,7 @@ class Tracer:
         event = status >> 16
         if task is None:
             task = self._new_task(tid)
+        task.stopped = False
         if event == 0:
             if sig == (signal.SIGTRAP | 0x80):  # a syscall stop we did not ask for
                 self._resume(task, tid)
@@ -768,6 +790,7 @@ class Tracer:
         elif event == ptrace.EVENT_STOP:
             if sig in GROUP_STOP_SIGNALS:
                 ptrace.raw(ptrace.LISTEN, tid, 0, 0)
+                task.stopped = True
                 self.policy.on_group_stop(task, sig)
             else:
                 self._resume(task, tid)

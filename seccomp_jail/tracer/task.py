@@ -18,7 +18,7 @@ class Task:
 
     __slots__ = (
         "tid", "pid", "ppid", "mem", "record", "tamper", "held", "exe", "last_child",
-        "clone_check", "feed_t", "feed_time", "feed_ret",
+        "clone_check", "feed_t", "feed_time", "feed_ret", "stopped",
     )
 
     def __init__(self, tid: int, pid: int, ppid: int, exe: str = "") -> None:
@@ -32,6 +32,7 @@ class Task:
         self.exe = exe
         self.last_child = 0  # tid announced by the last fork/vfork/clone event
         self.clone_check = False  # verify at exit that the new child is traced
+        self.stopped = False  # in a group-stop (SIGSTOP...), held with PTRACE_LISTEN
         # `record` resumed without an exit stop: its return value comes from the
         # exit feed, as the first exit of this task after feed_t (monotonic ns).
         self.feed_t = 0
