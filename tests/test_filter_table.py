@@ -96,6 +96,32 @@ TABLES = [
         ],
     ),
     (
+        # The jail's own checks: calls only the tracer can judge reach it
+        # whatever the rules say, on the argument values that matter (the
+        # EPERM for the jail's own pids is in test_engine_hostile).
+        "jail-checks",
+        V + 'default = "allow-forever"\n',
+        [
+            ("kill", (0, 0), "TRACE"),  # a thread id of the jail's is only known to the tracer
+            ("tgkill", (0x7FFFFFF0, 0x7FFFFFF0, 0), "ERRNO(ESRCH)"),  # from the kernel, untraced
+            ("setpgid", (0, 0), "ALLOW"),
+            ("fcntl", (1, "F_GETFL"), "ALLOW"),
+            ("fcntl", (99, "F_SETOWN", 0), "TRACE"),
+            ("fcntl", (99, "F_SETOWN_EX", 0), "TRACE"),
+            ("ioctl", (99, "TCGETS", 0), "ERRNO(EBADF)"),
+            ("ioctl", (99, "TIOCSPGRP", 0), "TRACE"),
+            ("ioctl", (99, "TIOCSTI", 0), "TRACE"),
+            ("ioctl", (99, 0x8901, 0), "TRACE"),  # FIOSETOWN
+            ("prlimit64", (0, 7, 0, 0), "ALLOW"),  # the caller's own
+            ("prlimit64", (0x7FFFFFF0, 7, 0, 0), "TRACE"),  # another process's
+            ("sched_setaffinity", (0, 0, 0), "ERRNO(EINVAL)"),
+            ("sched_setaffinity", (0x7FFFFFF0, 0, 0), "TRACE"),
+            ("perf_event_open", (0, 0, -1, -1, 0), "ERRNO(EFAULT)"),
+            ("perf_event_open", (0, 0x7FFFFFF0, -1, -1, 0), "TRACE"),
+            ("getppid", (), "ALLOW"),
+        ],
+    ),
+    (
         "first-match-wins",
         V + 'default = "allow"\n'
         '[[rule]]\nsyscall = "getppid"\naction = "abort-forever"\nerrno = "EXDEV"\n'

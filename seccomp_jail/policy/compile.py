@@ -230,6 +230,29 @@ def _assemble(program: list[tuple]) -> bytes:
     return b"".join(out)
 
 
+def _dispatch(items: list[tuple[int, str]], miss: str) -> list[tuple]:
+    """Jump to the label of the (number, label) item whose number is in A, else
+    to `miss`. A binary search over the sorted items: every syscall runs this,
+    and one in none of them (nearly all) costs a few comparisons, not one each."""
+    if len(items) <= 3:
+        return [(_JEQ_K, label, 0, nr) for nr, label in items] + [(_JA, 0, 0, miss)]
+    mid = len(items) // 2
+    upper = f"from {items[mid][0]}"
+    return [(_JGE_K, upper, 0, items[mid][0]), *_dispatch(items[:mid], miss), (upper,),
+            *_dispatch(items[mid:], miss)]
+
+
+def _to_tracer(when: tuple[int, tuple[int, ...]] | None) -> list[tuple]:
+    """The end of a TRACER_CHECKED syscall's block: to the tracer always, or on its argument."""
+    if when is None:
+        return [(_JA, 0, 0, "trace")]
+    arg, values = when
+    load = (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * arg)
+    if values is OTHER:
+        return [load, (_JEQ_K, "body", "trace", 0)]
+    return [load, *[(_JEQ_K, "trace", 0, value) for value in values], (_JA, 0, 0, "body")]
+
+
 def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> bytes:
     """BPF run before libseccomp's program ("body").
 
@@ -246,28 +269,15 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
         (_JGE_K, "enosys", 0, limit),
     ]
     if protect:
-        for name in (*REFUSED_FOR_JAIL, *TRACER_CHECKED):
-            prog.append((_JEQ_K, name, 0, table.number(name)))
-        prog.append((_JA, 0, 0, "body"))
+        names = sorted(dict.fromkeys((*REFUSED_FOR_JAIL, *TRACER_CHECKED)), key=table.number)
+        prog += _dispatch([(table.number(name), name) for name in names], "body")
         refused = (*protect, *(-pid for pid in protect), _ALL_PIDS)
-        for name, arg in REFUSED_FOR_JAIL.items():
-            prog += [(name,), (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * arg)]
-            prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in refused]
-            prog.append((_JA, 0, 0, "trace" if name in TRACER_CHECKED else "body"))
-        for name, when in TRACER_CHECKED.items():
-            if name in REFUSED_FOR_JAIL:
-                continue
+        for name in names:
             prog.append((name,))
-            if when is None:
-                prog.append((_JA, 0, 0, "trace"))
-                continue
-            arg, values = when
-            prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * arg))
-            if values is OTHER:
-                prog.append((_JEQ_K, "body", "trace", 0))
-            else:
-                prog += [(_JEQ_K, "trace", 0, value) for value in values]
-                prog.append((_JA, 0, 0, "body"))
+            if name in REFUSED_FOR_JAIL:
+                prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * REFUSED_FOR_JAIL[name]))
+                prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in refused]
+            prog += _to_tracer(TRACER_CHECKED[name]) if name in TRACER_CHECKED else [(_JA, 0, 0, "body")]
         prog += [("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)), ("trace",), (_RET_K, 0, 0, RET_TRACE)]
     else:
         prog.append((_JA, 0, 0, "body"))
