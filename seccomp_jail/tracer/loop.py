@@ -53,6 +53,7 @@ FEED_BATCH = 64
 # stops we collect all that are waiting, so no task waits behind a busy one.
 FAIR_EVERY = 4
 KILL_WAIT = 5.0  # s: at most this long to reap the tasks killed when the loop fails
+LEFT_STOPPED_GRACE = 0.1  # s: see _wait_or_end_stopped
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
 STATUS_SYSCALL = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 GROUP_STOP_SIGNALS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
@@ -311,11 +312,12 @@ class Tracer:
                     else:
                         if self._closed:  # the program went quiet: log what is known
                             self._feed_flush()
-                        if self.root_status is not None and self._end_left_stopped():
-                            continue  # their deaths come next
                         spin >>= 1
                         slept = clock()
-                        pid, status = waitpid(-1, WALL_BLOCK)
+                        if self.root_status is not None and self._only_stopped_left():
+                            pid, status = self._wait_or_end_stopped()
+                        else:
+                            pid, status = waitpid(-1, WALL_BLOCK)
                         if not spin and clock() - slept < QUICK:
                             spin = min(SPIN_MIN, spin_max)
                 except ChildProcessError:
@@ -718,16 +720,25 @@ class Tracer:
     def _set_retval(self, tid: int, value: int) -> None:
         ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)
 
-    def _end_left_stopped(self) -> bool:
-        """The program has exited and every task left is in a group-stop: no
-        task of ours can continue them, so the run would never end. Kill them
-        (they could only run on unsupervised) and log it; True if it did."""
+    def _only_stopped_left(self) -> bool:
         tasks = self.tasks.values()
-        if not tasks or not all(t.stopped for t in tasks):
-            return False
-        for task in tasks:
+        return bool(tasks) and all(t.stopped for t in tasks)
+
+    def _wait_or_end_stopped(self) -> tuple[int, int]:
+        """The program has exited and every task left is in a group-stop: no
+        task of ours can continue them, so the run would never end. After
+        LEFT_STOPPED_GRACE without news (a SIGCONT sent by a task that has
+        just died still gets through), kill them, as they could only run on
+        unsupervised, and log it. Returns the next stop, as waitpid does."""
+        deadline = time.monotonic() + LEFT_STOPPED_GRACE
+        while time.monotonic() < deadline:
+            stop = os.waitpid(-1, WALL_NOHANG)
+            if stop[0]:
+                return stop
+            time.sleep(0.002)
+        for task in self.tasks.values():
             task.stopped = False
-        for pid in sorted({task.pid for task in tasks}):
+        for pid in sorted({task.pid for task in self.tasks.values()}):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -735,7 +746,7 @@ class Tracer:
             self._seq += 1
             self.emit(["S", self._seq, time.time(), pid, pid, -1, (pid, signal.SIGKILL, 0, 0, 0, 0),
                        None, "kill", "jail", None, "left stopped"])
-        return True
+        return os.waitpid(-1, WALL_BLOCK)  # their deaths
 
     def _untraced_child(self, task: Task, child: int) -> None:
         """A clone returned a child we never saw an event for: it escaped. Kill it."""
