@@ -63,13 +63,16 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 # tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
-GUARDED = frozenset(("tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo"))
-# Aim at another process: its rlimits, scheduling or perf events (name -> the
-# argument holding its pid, 0 for the caller), or the process (group) a file
-# signals (fcntl F_SETOWN, F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
-PID_ARGUMENT = {"prlimit64": 0, "sched_setscheduler": 0, "sched_setparam": 0, "sched_setattr": 0,
-                "sched_setaffinity": 0, "perf_event_open": 1}
+GUARDED = frozenset(("pidfd_send_signal",))
+# Aim at another process (name -> the argument holding its pid, 0 for the
+# caller): signal it by thread id (kill, tkill, rt_sigqueueinfo of a tid reach
+# the whole process), set its rlimits, scheduling or perf events. Or set the
+# process (group) a file signals (fcntl F_SETOWN, F_SETOWN_EX; ioctl
+# FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
+PID_ARGUMENT = {"kill": 0, "tkill": 0, "rt_sigqueueinfo": 0, "prlimit64": 0, "sched_setscheduler": 0,
+                "sched_setparam": 0, "sched_setattr": 0, "sched_setaffinity": 0, "perf_event_open": 1}
 SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
+SIGNALS = frozenset(("kill", "tkill", "rt_sigqueueinfo")) | SIGNALLED_BY_FILE
 AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
 F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
 OWNER_IOCTLS = (0x8901, 0x8902, 0x5410)  # FIOSETOWN, SIOCSPGRP, TIOCSPGRP: an int * argument
@@ -400,7 +403,7 @@ class Tracer:
                 self._feed_cap = 0
             if name in CLONE_FAMILY and not self._clone_entry(task, name, nr, args):
                 return
-            if name in GUARDED and self._signals_jail(task, name, args):
+            if name in GUARDED and self._pidfd_signals_jail(task, args):
                 self._refuse(task, nr, args, captured, "signals the jail")
                 return
         verdict = self._decide(task, nr, args)
@@ -441,10 +444,7 @@ class Tracer:
     def _clone_entry(self, task: Task, name: str, nr: int, args: tuple[int, ...]) -> bool:
         """Arm the exit check of a clone-family call; False when clone3 was refused here."""
         if name == "clone3" and not self._clone3_allowed(task, args):
-            self._seq += 1
-            self._skip(task.tid, -errno.EPERM)
-            self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, None,
-                       "abort", "jail", -errno.EPERM, "CLONE_UNTRACED"])
+            self._refuse(task, nr, args, None, "CLONE_UNTRACED")
             return False
         task.clone_check = True
         task.last_child = 0
@@ -466,13 +466,15 @@ class Tracer:
             # user's shell once the jail is gone, outside the jail.
             return "injects terminal input"
         if self._aims_at_jail(task, name, args):
-            return "signals the jail" if name in SIGNALLED_BY_FILE else "aims at the jail"
+            return "signals the jail" if name in SIGNALS else "aims at the jail"
         return ""
 
     def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """Whether this call sets the rlimits, scheduling or perf events of one of
-        the jail's processes or threads, or makes a file signal one of them,
-        their groups or the jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG).
+        """Whether this call signals one of the jail's processes or threads by
+        thread id, sets their rlimits, scheduling or perf events, or makes a
+        file signal one of them, their groups or the jail's threads (SIGIO, or
+        SIGSTOP/SIGKILL with F_SETSIG). The filter has refused our pids and
+        groups already where it could; thread ids only we know.
 
         The pointer forms are read here; another thread could rewrite the
         value after this read (the TOCTOU race README.md describes for paths).
@@ -502,17 +504,11 @@ class Tracer:
             return True
         return thread and pid > 0 and os.path.exists(f"/proc/{os.getpid()}/task/{pid}")
 
-    def _signals_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """A signal to one of our processes or the jail's threads.
-
-        The filter refuses signals to our pids and groups; a thread id (of a
-        thread started after the filter was built) or a pidfd only we resolve.
-        """
-        if name == "pidfd_send_signal":
-            pid = _pidfd_pid(task.tid, args[0] & 0xFFFFFFFF)
-            return pid is not None and self._is_jail(pid)
-        target = _s32(args[0])
-        return target > 0 and self._is_jail(target)
+    def _pidfd_signals_jail(self, task: Task, args: tuple[int, ...]) -> bool:
+        """pidfd_send_signal to one of our processes or the jail's threads: a
+        pidfd only we can resolve."""
+        pid = _pidfd_pid(task.tid, args[0] & 0xFFFFFFFF)
+        return pid is not None and self._is_jail(pid)
 
     def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
         """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.
@@ -739,26 +735,24 @@ class Tracer:
         for task in self.tasks.values():
             task.stopped = False
         for pid in sorted({task.pid for task in self.tasks.values()}):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            self._seq += 1
-            self.emit(["S", self._seq, time.time(), pid, pid, -1, (pid, signal.SIGKILL, 0, 0, 0, 0),
-                       None, "kill", "jail", None, "left stopped"])
+            self._kill_logged(pid, pid, pid, "left stopped")
         return os.waitpid(-1, WALL_BLOCK)  # their deaths
 
     def _untraced_child(self, task: Task, child: int) -> None:
         """A clone returned a child we never saw an event for: it escaped. Kill it."""
-        if child in self.tasks:
-            return
+        if child not in self.tasks:
+            self._kill_logged(child, task.pid, task.tid, "untraced child")
+
+    def _kill_logged(self, target: int, pid: int, tid: int, why: str) -> None:
+        """SIGKILL process `target` and log it as the jail's doing, in the name of
+        task `pid`/`tid` (number -1: no syscall of the program's)."""
         try:
-            os.kill(child, signal.SIGKILL)
+            os.kill(target, signal.SIGKILL)
         except ProcessLookupError:
             return
         self._seq += 1
-        self.emit(["S", self._seq, time.time(), task.pid, task.tid, -1, (child, signal.SIGKILL, 0, 0, 0, 0),
-                   None, "kill", "jail", None, "untraced child"])
+        self.emit(["S", self._seq, time.time(), pid, tid, -1, (target, signal.SIGKILL, 0, 0, 0, 0),
+                   None, "kill", "jail", None, why])
 
     # ----- everything else -----------------------------------------------------
 
