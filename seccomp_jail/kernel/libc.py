@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 
 
 def load_library(soname: str, name: str) -> ctypes.CDLL:
@@ -24,6 +25,22 @@ def load_library(soname: str, name: str) -> ctypes.CDLL:
 
 
 libc = load_library("libc.so.6", "c")
+
+
+# Signals a user sends to end or suspend the jail (Ctrl-C, kill, Ctrl-Z):
+# its helper processes outlive them, and go with the jail.
+USER_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
+
+
+def become_helper(also_ignore: tuple[int, ...] = ()) -> None:
+    """First steps of a helper process of the jail (log writer, tracepoint
+    helper, waker): ignore USER_SIGNALS (and `also_ignore`), and leave the
+    program's process group, so that its kill(0, SIGKILL) is not for us. Not
+    setsid: a session leader opening a terminal (-o /dev/tty) would take it over.
+    """
+    for signo in (*USER_SIGNALS, *also_ignore):
+        signal.signal(signo, signal.SIG_IGN)
+    os.setpgid(0, 0)
 
 
 def read_line(fd: int) -> str:

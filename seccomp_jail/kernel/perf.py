@@ -18,10 +18,9 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-import signal
 import struct
 
-from seccomp_jail.kernel.libc import libc, raise_errno, read_line
+from seccomp_jail.kernel.libc import become_helper, libc, raise_errno, read_line
 
 _NR_PERF_EVENT_OPEN = 298
 _TYPE_TRACEPOINT = 2
@@ -259,15 +258,9 @@ class TracepointHold:
                 setattr(self, name, -1)
 
 
-# Like the jail, the helper outlives a Ctrl-C aimed at the program; it goes with the jail.
-_HOLD_IGNORES = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP, signal.SIGTERM)
-
-
 def _hold_main(report: int, release: int) -> None:
     """The helper: open the event, report the id, wait for EOF on `release`."""
-    for signo in _HOLD_IGNORES:
-        signal.signal(signo, signal.SIG_IGN)
-    os.setpgid(0, 0)  # nor a signal to the program's process group
+    become_helper()
     keep = sorted((report, release))
     for lo, hi in zip([-1, *keep], [*keep, 1 << 20]):
         os.closerange(lo + 1, hi)  # terminals and pipes: no one waits on us for EOF

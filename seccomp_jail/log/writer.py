@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from seccomp_jail.kernel.libc import prctl, read_line
+from seccomp_jail.kernel.libc import become_helper, prctl, read_line
 from seccomp_jail.log.warn import report_suppressed, warn
 
 if TYPE_CHECKING:
@@ -37,11 +37,6 @@ if TYPE_CHECKING:
 _PR_SET_DUMPABLE = 4
 _NICE = 10
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
-# Signals a user sends to stop or suspend the jail; the writer outlives them to finish the log.
-# SIGTTOU: in a process group of its own, the writer is in the background
-# of the terminal it may write to; ignored, the writes go through.
-_IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP,
-                    signal.SIGTTOU)
 
 
 class LogError(Exception):
@@ -317,11 +312,10 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
                  command) -> None:
     """Body of the writer process; the caller _exits when it returns."""
     os.write(done_w, f"pid {os.getpid()}\n".encode())
-    for signo in _IGNORED_SIGNALS:
-        signal.signal(signo, signal.SIG_IGN)
-    # Out of the program's process group: its kill(0, SIGKILL) is not for us. Not
-    # setsid: a session leader opening a terminal (-o /dev/tty) would take it over.
-    os.setpgid(0, 0)
+    # It outlives the user's signals to finish the log. SIGTTOU: in a process
+    # group of its own, the writer is in the background of the terminal it may
+    # write to; ignored, the writes go through.
+    become_helper(also_ignore=(signal.SIGTTOU,))
     prctl(_PR_SET_DUMPABLE, 0)  # the jailed program must not reach our memory through /proc
     import fcntl
 

@@ -27,9 +27,7 @@ class Waker:
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
                 libc.prctl(PR_SET_DUMPABLE, 0)  # no /proc/PID/mem for the jailed program
                 os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # hold no pipe end of ours open
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP):
-                    signal.signal(sig, signal.SIG_IGN)
-                os.setpgid(0, 0)  # nor a signal to the program's process group
+                libc.become_helper()
                 if os.getppid() == parent:
                     while True:
                         signal.pause()
