@@ -1,5 +1,7 @@
 """The jail run by an ordinary user: no_new_privs is set for the filter, and
-the jailed program cannot reach the jail's memory through /proc/PID/mem.
+the jailed program cannot reach the memory of the jail or of its helpers
+(log writer, waker) through /proc/PID/mem: with our uid, it could otherwise
+write code into them and run it unsupervised.
 
 A forked child of the test drops to `nobody` and runs a session in-process
 (the interpreter may live where `nobody` cannot exec it).
@@ -17,7 +19,7 @@ NOBODY = 65534
 PR_SET_DUMPABLE = 4
 
 
-def run_as_nobody(argv: list[str]) -> int:
+def run_as_nobody(argv: list[str], options: SessionOptions = SessionOptions(quiet=True)) -> int:
     pid = os.fork()
     if pid == 0:
         status = 99
@@ -28,7 +30,7 @@ def run_as_nobody(argv: list[str]) -> int:
                 os.setuid(NOBODY)
                 prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it; a user's shell would not have
             os.chdir("/")
-            status = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True)).run(argv)
+            status = Session(RuleSet(default=Action.ALLOW), options).run(argv)
         finally:
             os._exit(status)
     _, status = os.waitpid(pid, 0)
@@ -38,4 +40,27 @@ def run_as_nobody(argv: list[str]) -> int:
 def test_unprivileged_jail_runs_and_keeps_its_memory():
     assert run_as_nobody(["sh", "-c", "grep -q '^NoNewPrivs:.*1' /proc/self/status && exit 7"]) == 7
     # $PPID is the jail: opening its memory must fail, reading our own must work
-    assert run_as_nobody(["sh", "-c", "(exec 3</proc/$PPID/mem) 2>/dev/null && exit 1; (exec 4</proc/self/mem) || exit 2; exit 0"]) == 0
+    assert run_as_nobody(["sh", "-c", "(exec 3</proc/$PPID/mem) 2>&- && exit 1; (exec 4</proc/self/mem) || exit 2; exit 0"]) == 0
+
+
+# Every process of ours has the jail's command line ($PPID's: forked, never
+# exec'd) and its uid; the shell tries to open the memory of each. (Errors go
+# to a closed stderr: `2>/dev/null` would itself fail where /dev/null is not
+# writable to nobody, as in some containers, and hide the attempt.)
+OPEN_EVERY_JAIL_MEM = """
+uid=$(awk '/^Uid:/ {print $2}' /proc/$PPID/status)
+n=0
+for d in /proc/[0-9]*; do
+    cmp -s "$d/cmdline" /proc/$PPID/cmdline || continue
+    [ "$(awk '/^Uid:/ {print $2}' "$d/status" 2>&-)" = "$uid" ] || continue
+    n=$((n + 1))
+    (exec 3<"$d/mem") 2>&- && { echo "opened $d" >&2; exit 1; }
+done
+[ "$n" -ge 3 ] || exit 3
+exit 0
+"""
+
+
+def test_unprivileged_jail_helpers_keep_their_memory():
+    """The jail, its waker and its log writer (here for the text log on stderr)."""
+    assert run_as_nobody(["sh", "-c", OPEN_EVERY_JAIL_MEM], SessionOptions()) == 0

@@ -30,6 +30,7 @@ libc = load_library("libc.so.6", "c")
 # Signals a user sends to end or suspend the jail (Ctrl-C, kill, Ctrl-Z):
 # its helper processes outlive them, and go with the jail.
 USER_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP)
+PR_SET_DUMPABLE = 4
 
 
 def become_helper(also_ignore: tuple[int, ...] = ()) -> None:
@@ -37,7 +38,10 @@ def become_helper(also_ignore: tuple[int, ...] = ()) -> None:
     helper, waker): ignore USER_SIGNALS (and `also_ignore`), and leave the
     program's process group, so that its kill(0, SIGKILL) is not for us. Not
     setsid: a session leader opening a terminal (-o /dev/tty) would take it over.
+    Not dumpable: a jailed program of our uid could otherwise write our
+    memory through /proc/PID/mem, and run code of its own unsupervised.
     """
+    prctl(PR_SET_DUMPABLE, 0)
     for signo in (*USER_SIGNALS, *also_ignore):
         signal.signal(signo, signal.SIG_IGN)
     os.setpgid(0, 0)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from seccomp_jail.kernel.libc import become_helper, prctl, read_line
+from seccomp_jail.kernel.libc import become_helper, read_line
 from seccomp_jail.log.warn import report_suppressed, warn
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 # framing and fcntl are imported where they are used: a run that logs
 # nowhere imports this module for LogError alone.
 
-_PR_SET_DUMPABLE = 4
 _NICE = 10
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
 
@@ -316,7 +315,6 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     # group of its own, the writer is in the background of the terminal it may
     # write to; ignored, the writes go through.
     become_helper(also_ignore=(signal.SIGTTOU,))
-    prctl(_PR_SET_DUMPABLE, 0)  # the jailed program must not reach our memory through /proc
     import fcntl
 
     try:

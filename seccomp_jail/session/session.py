@@ -50,16 +50,13 @@ class TaskInfo:
         self.alive = True
 
 
-PR_SET_DUMPABLE = 4
-
-
 def _not_dumpable() -> None:
     """Keep same-uid processes (the jailed ones) out of our /proc/PID/mem.
 
     Only after the target is seized: a child forked while we are not dumpable
     inherits that until its exec, and an unprivileged tracer could not seize it.
     """
-    from seccomp_jail.kernel.libc import prctl
+    from seccomp_jail.kernel.libc import PR_SET_DUMPABLE, prctl
 
     prctl(PR_SET_DUMPABLE, 0)
 

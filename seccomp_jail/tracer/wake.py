@@ -15,7 +15,6 @@ import signal
 from seccomp_jail.kernel import libc
 
 PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 
 
 class Waker:
@@ -25,7 +24,6 @@ class Waker:
         if pid == 0:
             try:
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-                libc.prctl(PR_SET_DUMPABLE, 0)  # no /proc/PID/mem for the jailed program
                 os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # hold no pipe end of ours open
                 libc.become_helper()
                 if os.getppid() == parent:
