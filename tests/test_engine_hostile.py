@@ -5,7 +5,7 @@ filter refuses signals to the jail's pids and groups (and kill(-1)), the
 tracer refuses signals to its threads by tid (kill, sigqueue and tkill of a
 tid reach the whole process), pidfd signals to its processes, files set to
 signal them (F_SETOWN and the like), changes to their rlimits (RLIMIT_CPU
-ends a process) and scheduling, and perf events on them (sigtrap would send
+ends a process), scheduling, nice values and I/O priorities, and perf events on them (sigtrap would send
 SIGTRAP). Joining one of their groups is refused.
 """
 
@@ -26,15 +26,18 @@ def test_signals_to_the_jail_are_refused(targets, jail_both):
     assert run.status == 0, run.proc.stderr
     lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
     for attempt in ("kill", "tgkill", "sigqueue", "kill_all", "kill_group", "join_group", "prlimit", "sched",
-                    "perf", "tkill", "kill_tid", "sigqueue_tid", "sched_tid", "perf_tid", "pidfd_open",
-                    "pidfd_send_signal"):
+                    "nice", "nice_group", "ioprio", "ioprio_group", "perf", "tkill", "kill_tid", "sigqueue_tid",
+                    "sched_tid", "perf_tid", "nice_tid", "pidfd_open", "pidfd_send_signal"):
         assert lines[attempt] == "EPERM", (attempt, run.stdout)
     assert int(lines["tried"]) >= 1
     assert lines["jail_leads"] == "1"  # so join_group's EPERM is the jail's doing, not the kernel's
-    assert lines["self"] == "ok" and lines["self_prlimit"] == "ok" and lines["self_perf"] == "ok"
+    for own in ("self", "self_prlimit", "self_nice", "self_perf"):
+        assert lines[own] == "ok", (own, run.stdout)
+    # The jail's pid read as a user id names no one: the kernel's answer, not a refusal.
+    assert lines["nice_user"] == "ESRCH" and lines["ioprio_user"] == "ESRCH", run.stdout
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
     assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo",
-                                               "sched_setscheduler"}
+                                               "sched_setscheduler", "setpriority", "ioprio_set"}
 
 
 @pytest.mark.parametrize("default", ["allow", "allow-forever"])

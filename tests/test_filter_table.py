@@ -118,6 +118,10 @@ TABLES = [
             ("sched_setaffinity", (0x7FFFFFF0, 0, 0), "TRACE"),
             ("perf_event_open", (0, 0, -1, -1, 0), "ERRNO(EFAULT)"),
             ("perf_event_open", (0, 0x7FFFFFF0, -1, -1, 0), "TRACE"),
+            ("setpriority", (0, 0, 0), "ALLOW"),  # PRIO_PROCESS, the caller
+            ("setpriority", (1, 0x7FFFFFF0, 0), "TRACE"),  # PRIO_PGRP, another group
+            ("ioprio_set", (1, 0, 0), "ALLOW"),
+            ("ioprio_set", (1, 0x7FFFFFF0, 0), "TRACE"),
             ("getppid", (), "ALLOW"),
         ],
     ),

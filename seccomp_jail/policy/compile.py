@@ -11,7 +11,7 @@ integrity rules, which no rule file can override:
 * clone3: always traced, the tracer reads its flags (BPF cannot);
 * signals to the jail's own processes and groups: EPERM (REFUSED_FOR_JAIL);
   thread ids, pidfds, files made to signal them (F_SETOWN...) and their
-  rlimits and scheduling are checked by the tracer (TRACER_CHECKED), which
+  rlimits, scheduling, nice values and I/O priorities are checked by the tracer (TRACER_CHECKED), which
   also refuses TIOCSTI (input pushed into the terminal runs after the jail);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
@@ -203,6 +203,7 @@ TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
     "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410, 0x5412)),
     "prlimit64": (0, OTHER), "sched_setscheduler": (0, OTHER), "sched_setparam": (0, OTHER),
     "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER), "perf_event_open": (1, OTHER),
+    "setpriority": (1, OTHER), "ioprio_set": (1, OTHER),
 }
 _SECCOMP_DATA_ARGS = 16  # low word of argument i at 16 + 8 * i
 _ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included

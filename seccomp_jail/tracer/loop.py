@@ -66,11 +66,15 @@ _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sa
 GUARDED = frozenset(("pidfd_send_signal",))
 # Aim at another process (name -> the argument holding its pid, 0 for the
 # caller): signal it by thread id (kill, tkill, rt_sigqueueinfo of a tid reach
-# the whole process), set its rlimits, scheduling or perf events. Or set the
-# process (group) a file signals (fcntl F_SETOWN, F_SETOWN_EX; ioctl
-# FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
+# the whole process), set its rlimits, scheduling, perf events, nice value or
+# I/O priority. Or set the process (group) a file signals (fcntl F_SETOWN,
+# F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
 PID_ARGUMENT = {"kill": 0, "tkill": 0, "rt_sigqueueinfo": 0, "prlimit64": 0, "sched_setscheduler": 0,
-                "sched_setparam": 0, "sched_setattr": 0, "sched_setaffinity": 0, "perf_event_open": 1}
+                "sched_setparam": 0, "sched_setattr": 0, "sched_setaffinity": 0, "perf_event_open": 1,
+                "setpriority": 1, "ioprio_set": 1}
+# (which, who) calls: `who` is a pid or a process group for these values of
+# `which` (PRIO_PROCESS, PRIO_PGRP; IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP), a user id otherwise.
+WHO_IS_PID = {"setpriority": (0, 1), "ioprio_set": (1, 2)}
 SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
 SIGNALS = frozenset(("kill", "tkill", "rt_sigqueueinfo")) | SIGNALLED_BY_FILE
 AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
@@ -471,15 +475,18 @@ class Tracer:
 
     def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
         """Whether this call signals one of the jail's processes or threads by
-        thread id, sets their rlimits, scheduling or perf events, or makes a
-        file signal one of them, their groups or the jail's threads (SIGIO, or
-        SIGSTOP/SIGKILL with F_SETSIG). The filter has refused our pids and
-        groups already where it could; thread ids only we know.
+        thread id, sets their rlimits, scheduling, perf events, nice values or
+        I/O priorities, or makes a file signal one of them, their groups or the
+        jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG). The filter
+        has refused our pids and groups already where it could; thread ids
+        only we know.
 
         The pointer forms are read here; another thread could rewrite the
         value after this read (the TOCTOU race README.md describes for paths).
         """
         if name not in SIGNALLED_BY_FILE:
+            if name in WHO_IS_PID and args[0] & 0xFFFFFFFF not in WHO_IS_PID[name]:
+                return False  # a user id
             target = _s32(args[PID_ARGUMENT[name]])
             return target > 0 and self._is_jail(target)
         command = args[1] & 0xFFFFFFFF

@@ -1,6 +1,6 @@
 /* Tries to stop or kill the jail from inside: signals to the parent (the
  * tracer) by pid, by group, by -1, by thread id, and through pidfds; joining
- * its process group; its rlimits and scheduling. Prints
+ * its process group; its rlimits, scheduling, nice value and I/O priority. Prints
  * "<attempt>=<errno name or ok>" for each; exits 0 if it is still running. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -15,6 +15,12 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* <linux/ioprio.h> is newer than some libc headers */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_WHO_PGRP 2
+#define IOPRIO_WHO_USER 3
+#define IOPRIO_IDLE (3 << 13)
 
 static void report(const char *what, long r)
 {
@@ -38,6 +44,13 @@ int main(void)
     report("prlimit", prlimit(jail, RLIMIT_CPU, &cpu, NULL)); /* SIGXCPU, then SIGKILL */
     struct sched_param idle = {0};
     report("sched", sched_setscheduler(jail, SCHED_IDLE, &idle));
+    report("nice", setpriority(PRIO_PROCESS, jail, 19));
+    report("nice_group", setpriority(PRIO_PGRP, jail, 19));
+    report("ioprio", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, jail, IOPRIO_IDLE));
+    report("ioprio_group", syscall(SYS_ioprio_set, IOPRIO_WHO_PGRP, jail, IOPRIO_IDLE));
+    /* the same number as a user id: no such user here, whatever the jail */
+    report("nice_user", setpriority(PRIO_USER, jail, 0));
+    report("ioprio_user", syscall(SYS_ioprio_set, IOPRIO_WHO_USER, jail, IOPRIO_IDLE));
     /* a software event on the jail; with sigtrap it would send SIGTRAP */
     struct perf_event_attr attr = {.type = PERF_TYPE_SOFTWARE, .size = sizeof attr,
                                    .config = PERF_COUNT_SW_TASK_CLOCK, .disabled = 1};
@@ -47,8 +60,8 @@ int main(void)
     snprintf(path, sizeof path, "/proc/%d/task", jail);
     DIR *d = opendir(path);
     struct dirent *e;
-    long worst = 0, by_kill = 0, by_queue = 0, by_sched = 0, by_perf = 0;
-    int tried = 0, errno_kill = 0, errno_queue = 0, errno_sched = 0, errno_perf = 0;
+    long worst = 0, by_kill = 0, by_queue = 0, by_sched = 0, by_perf = 0, by_nice = 0;
+    int tried = 0, errno_kill = 0, errno_queue = 0, errno_sched = 0, errno_perf = 0, errno_nice = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
@@ -69,17 +82,22 @@ int main(void)
         if (syscall(SYS_perf_event_open, &attr, tid, -1, -1, 0) >= 0)
             by_perf = 1;
         errno_perf = errno;
+        if (setpriority(PRIO_PROCESS, tid, 19) == 0) /* a thread's own nice value */
+            by_nice = 1;
+        errno_nice = errno;
     }
     printf("tkill=%s tried=%d\n", worst ? "ok" : strerrorname_np(errno), tried);
-    printf("kill_tid=%s sigqueue_tid=%s sched_tid=%s perf_tid=%s\n", by_kill ? "ok" : strerrorname_np(errno_kill),
-           by_queue ? "ok" : strerrorname_np(errno_queue), by_sched ? "ok" : strerrorname_np(errno_sched),
-           by_perf ? "ok" : strerrorname_np(errno_perf));
+    printf("kill_tid=%s sigqueue_tid=%s sched_tid=%s perf_tid=%s nice_tid=%s\n",
+           by_kill ? "ok" : strerrorname_np(errno_kill), by_queue ? "ok" : strerrorname_np(errno_queue),
+           by_sched ? "ok" : strerrorname_np(errno_sched), by_perf ? "ok" : strerrorname_np(errno_perf),
+           by_nice ? "ok" : strerrorname_np(errno_nice));
     report("pidfd_open", syscall(SYS_pidfd_open, jail, 0) < 0 ? -1 : 0);
     snprintf(path, sizeof path, "/proc/%d", jail);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     report("pidfd_send_signal", syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
     report("self", kill(getpid(), 0));
     report("self_prlimit", prlimit(0, RLIMIT_CPU, NULL, &cpu));
+    report("self_nice", setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0)));
     report("self_perf", syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0) < 0 ? -1 : 0);
     return 0;
 }
