@@ -202,6 +202,23 @@ def test_feed_pairs_every_value_with_its_own_call(targets, tmp_path):
     assert len(by_tid) == 4 and all(offsets == sorted(offsets) for offsets in by_tid.values())
 
 
+def test_a_call_killed_at_its_stop_never_returned(targets, tmp_path):
+    """Threads loop on lseek while the main thread exits: exit_group kills
+    them, some just after the tracer resumed them from a seccomp stop, where
+    the kernel then skips the call. Its exit in the feed shows the -ENOSYS
+    every call starts with; the log must show no result (as the exit stop
+    does), never -ENOSYS. Five runs: most runs catch a thread there."""
+    for run in range(5):
+        jsonl = tmp_path / f"exit{run}.jsonl"
+        session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, jsonl=str(jsonl)))
+        assert session.run([targets["exit_midway"], "20"]) == 0
+        seeks = [r for r in read_jsonl(jsonl) if r["type"] == "syscall" and r["syscall"] == "lseek"]
+        assert session.tracer.fed > len(seeks) // 2 > 100
+        assert [r for r in seeks if r["retval"] not in (r["args"][1], None)] == []
+        unknown = collections.Counter(r["tid"] for r in seeks if r["retval"] is None)
+        assert all(n == 1 for n in unknown.values()), unknown  # only a thread's last call
+
+
 def test_a_failing_tracer_kills_the_program_and_logs_every_decided_call(targets, tmp_path):
     """Fail closed, lose nothing: when the tracer's loop fails (here the policy
     raises at the 2,000th decision), the program dies with it, and every call

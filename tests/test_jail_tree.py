@@ -116,6 +116,11 @@ def test_exec_from_non_leader_thread(jail_both, native, targets):
     assert after and all(r["tid"] == r["pid"] == pid for r in after)
     # Read from the new address space: the loader's paths, not "NULL" or a bare pointer.
     assert any('"/lib' in r["text"] and "libc.so" in r["text"] for r in after if r["syscall"] == "openat")
+    # The old leader and the exec'ing thread's old tid end with no status of
+    # their own; the process goes on under the leader's tid, to its real exit.
+    exits = [(r["tid"], r["detail"]) for r in run.tasks("exit") if r["pid"] == pid]
+    assert exits == [(pid, None), (execs[1]["tid"], None), (pid, 0)], exits
+    assert run.proc.stderr == ""  # no record the writer could not take
 
 
 def test_paths_after_exec_come_from_the_new_program(jail_both):

@@ -48,6 +48,8 @@ def test_exits_and_signals():
     assert format_line(exit3) == "[pid  1234] +++ exited with 3 +++"
     assert format_line(killed) == "[pid  1234] +++ killed by SIGKILL +++"
     assert format_line(core) == "[pid  1234] +++ killed by SIGSEGV (core dumped) +++"
+    superseded = from_raw(("T", 1, 0.0, "exit", 1234, 1234, 1, None))  # no status of its own
+    assert format_line(superseded) == "[pid  1234] +++ superseded by execve +++"
     assert format_line(SignalEvent(1, 0.0, 1234, 1236, 2, "SIGINT")) == "[pid  1236] --- SIGINT ---"
     assert format_line(TaskEvent(1, 0.0, "spawn", 1234, 1236, 1234, "thread")) is None
     assert format_line(TaskEvent(1, 0.0, "exec", 1234, 1234, 1, "/bin/ls")) is None

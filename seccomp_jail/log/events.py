@@ -53,7 +53,9 @@ class SyscallEvent(NamedTuple):
 
 class TaskEvent(NamedTuple):
     """A task was created ("spawn", detail "thread"|"process"), exec'd a program
-    ("exec", detail the executable path) or ended ("exit", detail the wait status)."""
+    ("exec", detail the executable path) or ended ("exit", detail the wait
+    status; None for a task that ended with no status of its own, superseded
+    by another thread's execve, as strace puts it)."""
 
     seq: int
     time: float
@@ -61,7 +63,7 @@ class TaskEvent(NamedTuple):
     pid: int
     tid: int
     ppid: int
-    detail: str | int
+    detail: str | int | None
 
 
 class SignalEvent(NamedTuple):
@@ -130,7 +132,10 @@ def from_raw(raw: Sequence) -> Event:
 def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:
     if kind not in TASK_KINDS:
         raise ValueError(f"unknown task event {kind!r}")
-    detail = int(detail) if kind == "exit" else str(detail)
+    if kind != "exit":
+        detail = str(detail)
+    elif detail is not None:
+        detail = int(detail)
     return TaskEvent(seq, float(time), kind, pid, tid, ppid, detail)
 
 

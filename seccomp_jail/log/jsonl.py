@@ -31,8 +31,9 @@ def to_dict(event: Event) -> dict:
             "pid": event.pid, "tid": event.tid, "ppid": event.ppid, "detail": event.detail}
     if event.kind == "exit":
         status = event.detail
-        line["exit_code"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        line["signal"] = signal_name(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else None
+        known = status is not None
+        line["exit_code"] = os.WEXITSTATUS(status) if known and os.WIFEXITED(status) else None
+        line["signal"] = signal_name(os.WTERMSIG(status)) if known and os.WIFSIGNALED(status) else None
     return line
 
 

@@ -44,8 +44,10 @@ def format_line(event: Event, color: bool = False) -> str | None:
     return None
 
 
-def describe_exit(status: int) -> str:
+def describe_exit(status: int | None) -> str:
     """'exited with 0', 'killed by SIGSEGV (core dumped)' from a wait status."""
+    if status is None:
+        return "superseded by execve"
     if os.WIFEXITED(status):
         return f"exited with {os.WEXITSTATUS(status)}"
     if os.WIFSIGNALED(status):

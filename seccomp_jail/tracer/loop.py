@@ -63,6 +63,7 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 # tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
+_SKIPPED = -errno.ENOSYS  # what a syscall skipped by the kernel "returns"
 GUARDED = frozenset(("pidfd_send_signal",))
 # Aim at another process (name -> the argument holding its pid, 0 for the
 # caller): signal it by thread id (kill, tkill, rt_sigqueueinfo of a tid reach
@@ -148,8 +149,9 @@ class Tracer:
         self._unlogged: frozenset[int] = frozenset()  # see skip_results
         self._feed_pending = 0
         self._feed_cap = 0
-        # [record, feed_t, sample time, retval, tid] of calls whose task has
-        # stopped again since: their exit sample is in the feed (see _feed_flush).
+        # [record, feed_t, sample time, retval, tid, died] of calls whose task
+        # has stopped again or died since: their exit sample is in the feed
+        # (see _feed_flush).
         self._closed: list[list] = []
         self.fed = 0  # records whose return value came from the feed
         self.placement = Placement()
@@ -264,24 +266,25 @@ class Tracer:
         deadline = time.monotonic() + KILL_WAIT
         while left and time.monotonic() < deadline:
             try:
-                tid, _ = os.waitpid(-1, WALL | os.WNOHANG)
+                tid, status = os.waitpid(-1, WALL | os.WNOHANG)
             except ChildProcessError:
                 break
             if tid:
-                self._forget_killed(left.pop(tid, None))
+                if os.WIFEXITED(status) or os.WIFSIGNALED(status):  # not a stop reported before it died
+                    self._forget_killed(left.pop(tid, None), status)
                 continue
             for gone in [t for t in left if not os.path.exists(f"/proc/{t}")]:
-                self._forget_killed(left.pop(gone))
+                self._forget_killed(left.pop(gone), signal.SIGKILL)
             time.sleep(0.001)
-        for task in left.values():
-            self._forget_killed(task)
+        for task in left.values():  # stuck in the kernel: our SIGKILL ends it on its way out
+            self._forget_killed(task, signal.SIGKILL)
         self.tasks.clear()
 
-    def _forget_killed(self, task: Task | None) -> None:
+    def _forget_killed(self, task: Task | None, status: int) -> None:
         if task is None:
             return
         try:
-            self._forget(task, None)  # what it had in flight is logged, without a result
+            self._forget(task, status)  # what it had in flight is logged, without a result
         except Exception:  # the failure that brought us here may strike again
             task.mem.close()
 
@@ -612,16 +615,16 @@ class Tracer:
             return None
         return value - (1 << 64) if value >> 63 else value
 
-    def _feed_sync(self, task: Task) -> None:
+    def _feed_sync(self, task: Task, died: bool = False) -> None:
         """Log every record the feed holds a value for, `task`'s in-flight call
-        included (it has stopped again): what is logged next comes after them."""
+        included (it has stopped again, or `died`): what is logged next comes after them."""
         if task.feed_t:
-            self._close_fed(task)
+            self._close_fed(task, died)
         self._feed_flush()
 
-    def _close_fed(self, task: Task) -> None:
-        """`task` stopped again: its call in flight waits for the next flush."""
-        self._closed.append([task.record, task.feed_t, task.feed_time, task.feed_ret, task.tid])
+    def _close_fed(self, task: Task, died: bool = False) -> None:
+        """`task` stopped again or `died`: its call in flight waits for the next flush."""
+        self._closed.append([task.record, task.feed_t, task.feed_time, task.feed_ret, task.tid, died])
         task.record = task.feed_ret = None
         task.feed_t = task.feed_time = 0
 
@@ -674,7 +677,13 @@ class Tracer:
         emit = self.emit
         for entry in closed:
             record = entry[0]
-            record[R_RETVAL] = entry[3] if entry[2] else None
+            retval = entry[3] if entry[2] else None
+            if entry[5] and retval == _SKIPPED:
+                # Killed at its seccomp stop (exit_group of another thread,
+                # SIGKILL): the kernel skipped the call, and its exit shows
+                # the -ENOSYS every syscall starts with. It never returned.
+                retval = None
+            record[R_RETVAL] = retval
             emit(record)
         self._feed_pending -= len(closed)
         self.fed += len(closed)
@@ -779,9 +788,10 @@ class Tracer:
 
     def _on_other(self, tid: int, status: int) -> None:
         task = self.tasks.get(tid)
+        died = os.WIFEXITED(status) or os.WIFSIGNALED(status)
         if task is not None and (task.feed_t or self._closed):
-            self._feed_sync(task)
-        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            self._feed_sync(task, died)
+        if died:
             self._on_death(tid, task, status)
             return
         if not os.WIFSTOPPED(status):
@@ -865,7 +875,7 @@ class Tracer:
     def _forget(self, task: Task, status: int | None) -> None:
         """Close what a vanished task left open: its syscall in flight and its decision."""
         if task.feed_t or self._closed:
-            self._feed_sync(task)
+            self._feed_sync(task, died=True)
         for record in (task.record, task.held):
             if record is not None:
                 self.emit(record)  # retval stays None: it never returned
