@@ -145,6 +145,20 @@ def test_no_memory_file_outlives_its_task(targets, tmp_path):
         assert TaskMemory.open_files == before, program
 
 
+def test_a_long_run_keeps_only_recent_ended_tasks(monkeypatch):
+    """Forty processes come and go: the tree keeps the last ENDED_KEPT ended
+    tasks, and the tracer forgets each process's signals when it ends, so a
+    long run of short processes (a build) does not grow them without end."""
+    from seccomp_jail.policy.model import Action, RuleSet
+    from seccomp_jail.session import Session, SessionOptions, session as session_module
+
+    monkeypatch.setattr(session_module, "ENDED_KEPT", 8)
+    session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True))
+    assert session.run(["/bin/sh", "-c", "for i in $(seq 40); do /bin/true; done; kill -USR1 $$"]) == 128 + 10
+    assert len(session.tree) == 8 and not session.pids()
+    assert session.tracer.delivered == {}
+
+
 def test_daemonized_grandchild(jail, workdir, targets):
     run = jail([targets["daemon"], "daemon.out"])
     assert run.status == 0

@@ -142,6 +142,20 @@ def test_reused_tid_gets_a_new_task_row(tmp_path):
                     (400, "process", None, None, "/bin/unseen")]
 
 
+def test_a_reused_pid_does_not_inherit_the_old_process_exe(tmp_path):
+    """Once process 300 is gone, its exe is forgotten: a new process that
+    reuses the pid (exe unknown) passes nothing stale on to its child."""
+    _, db, _ = _paths(tmp_path)
+    with start_writer(None, False, False, db, None) as log:
+        log.send([("T", 0, T0, "spawn", 300, 300, 1, "process"),
+                  ("T", 1, T0, "exec", 300, 300, 1, "/bin/old"),
+                  ("T", 2, T0, "exit", 300, 300, 1, 0),
+                  ("T", 3, T0, "spawn", 300, 300, 1, "process"),
+                  ("T", 4, T0, "spawn", 301, 301, 300, "process")])
+    rows = sqlite3.connect(db).execute("SELECT tid, exe FROM tasks ORDER BY id").fetchall()
+    assert rows == [(300, "/bin/old"), (300, None), (301, None)]
+
+
 def test_bad_records_are_reported_and_skipped(tmp_path, capfd):
     _, _, jsonl = _paths(tmp_path)
     with start_writer(None, False, False, None, jsonl) as log:

@@ -274,3 +274,5 @@ class DbSink:
                 "UPDATE tasks SET end_seq = ?, end_time = ?, exit_status = ? WHERE id = ?",
                 (event.seq, event.time, event.detail, row))
             del self._live[event.tid]
+            if event.tid == event.pid:  # the process is gone: no new task inherits its exe now
+                self._exe.pop(event.pid, None)

@@ -7,6 +7,7 @@ server); it drives the tracer and answers its questions. Methods other than
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 from typing import TYPE_CHECKING, Callable
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from seccomp_jail.log.writer import WriterHandle
 
 TIMEOUT_ACTIONS = ("allow", "abort", "kill")
+# Ended tasks the tree keeps (a child's rules may ask for its parent's exe
+# after the parent is gone); older ones are dropped, so that a long run of
+# short processes (a build) does not grow the tree without end.
+ENDED_KEPT = 4096
 _HOLD = V.HOLD
 
 
@@ -88,6 +93,7 @@ class Session:
         self.rules = RuleStore(ruleset, self.table, self.compiled, self._ancestry)
         self.pending = PendingTable()
         self.tree: dict[int, TaskInfo] = {}
+        self._ended: collections.deque[TaskInfo] = collections.deque()  # in the order they ended
         self._tree_lock = threading.Lock()
         self._listeners: list[Callable[[Pending], None]] = []
         self._timeout_decision = Decision(self.options.timeout_action, errno=self.options.timeout_errno)
@@ -166,7 +172,7 @@ class Session:
             logpipe.start()
             if forward:
                 forwarder = signals.SignalForwarder(
-                    self._signal_targets, self.pids, lambda pid, sig: tracer.delivered.get((pid, sig)))
+                    self._signal_targets, self.pids, lambda pid, sig: tracer.delivered.get(pid, {}).get(sig))
                 forwarder.start()
             tracer.run()
         finally:
@@ -207,6 +213,14 @@ class Session:
             return None
         parent = self.tree.get(info.ppid)
         return (info.ppid, parent.exe) if parent else None
+
+    def _forget_ended(self, info: TaskInfo) -> None:
+        """Keep the ENDED_KEPT last ended tasks in the tree (under _tree_lock)."""
+        self._ended.append(info)
+        if len(self._ended) > ENDED_KEPT:
+            oldest = self._ended.popleft()
+            if self.tree.get(oldest.tid) is oldest:  # not since reused by a new task
+                del self.tree[oldest.tid]
 
     def _signal_targets(self) -> list[int]:
         with self._tree_lock:
@@ -253,5 +267,6 @@ class Session:
                 if info is not None:
                     info.alive = False
                     info.status = detail if isinstance(detail, int) else None
+                    self._forget_ended(info)
         if kind == "exit":
             self.pending.take_tid(task.tid)

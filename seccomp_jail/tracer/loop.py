@@ -141,8 +141,8 @@ class Tracer:
         self._seq = 0
         self.waker: Waker | None = None
         self.protect: set[int] = {os.getpid()}  # the jail's own pids, never signalled
-        # (pid, signal) -> when a signal-delivery-stop for it was last seen
-        self.delivered: dict[tuple[int, int], float] = {}
+        # pid -> signal -> when a signal-delivery-stop for it was last seen
+        self.delivered: dict[int, dict[int, float]] = {}
         # The exit feed (see open_feed): numbers it serves, and how many records wait on it.
         self.feed = None
         self._quick: frozenset[int] = frozenset()
@@ -807,7 +807,7 @@ class Tracer:
                 return
             self._seq += 1
             self.emit(("G", self._seq, time.time(), task.pid, tid, sig))
-            self.delivered[(task.pid, sig)] = time.monotonic()
+            self.delivered.setdefault(task.pid, {})[sig] = time.monotonic()
             self._resume(task, tid, sig)  # signal-delivery-stop: deliver it
         elif event == ptrace.EVENT_STOP:
             if sig in GROUP_STOP_SIGNALS:
@@ -869,6 +869,8 @@ class Tracer:
             return
         self._forget(task, status)
         del self.tasks[tid]
+        if tid == task.pid:  # the process is gone (a leader is reported after its threads)
+            self.delivered.pop(tid, None)
         if tid == self.root_pid:
             self.root_status = status
 
