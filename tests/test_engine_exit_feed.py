@@ -10,11 +10,12 @@ from __future__ import annotations
 import collections
 import errno
 import os
+import struct
 import time
 
 import pytest
 
-from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, id_filter
+from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, _only_samples, id_filter
 from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
 from seccomp_jail.session.prestart import hold_exit_feed
@@ -213,7 +214,7 @@ def test_a_call_killed_at_its_stop_never_returned(targets, tmp_path):
         session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, jsonl=str(jsonl)))
         assert session.run([targets["exit_midway"], "20"]) == 0
         seeks = [r for r in read_jsonl(jsonl) if r["type"] == "syscall" and r["syscall"] == "lseek"]
-        assert session.tracer.fed > len(seeks) // 2 > 100
+        assert session.tracer.fed > len(seeks) // 2 > 10
         assert [r for r in seeks if r["retval"] not in (r["args"][1], None)] == []
         unknown = collections.Counter(r["tid"] for r in seeks if r["retval"] is None)
         assert all(n == 1 for n in unknown.values()), unknown  # only a thread's last call
@@ -358,3 +359,28 @@ def test_program_with_its_own_filter_gets_no_wrong_values(targets, tmp_path):
     assert session.tracer.fed > 0  # the feed served the start-up, before the filter
     assert _logged(records, "gettid") == sorted(printed["gettid"])
     assert _logged(records, "getpid") == printed["getpid"]
+
+
+def _sample(tid: int, when: int, ret: int) -> bytes:
+    """A sample record as the kernel writes it (type 9, size 56)."""
+    return struct.pack("<IHHIIQI8xqq4x", 9, 0, 56, tid, tid, when, 28, 60, ret)
+
+
+@pytest.mark.parametrize("region, samples, lost", [
+    (b"", [], 0),
+    (_sample(7, 100, 3) + _sample(8, 101, -2), [(7, 100, 3), (8, 101, -2)], 0),
+    # A LOST record (type 2, 24 bytes) between two samples, and one at the end.
+    (_sample(7, 100, 3) + struct.pack("<IHHQQ", 2, 0, 24, 1, 5) + _sample(8, 101, -2),
+     [(7, 100, 3), (8, 101, -2)], 5),
+    (_sample(7, 100, 3) + struct.pack("<IHHQQ", 2, 0, 24, 1, 0), [(7, 100, 3)], 1),
+    (_sample(7, 100, 3) + b"\0" * 56, [(7, 100, 3)], 0),  # never written: no spinning on it
+])
+def test_feed_regions_of_samples_and_other_records(region, samples, lost):
+    """A region of nothing but samples is unpacked at once; any other shape
+    record by record, counting what the kernel says it lost."""
+    feed = ExitFeed.__new__(ExitFeed)  # the parsing alone, without perf events
+    feed.lost = 0
+    out: list = []
+    feed._take(region, out)
+    assert (out, feed.lost) == (samples, lost)
+    assert _only_samples(region) == (lost == 0 and len(region) == 56 * len(samples))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import errno
+import operator
 import os
 import signal
 import struct
@@ -102,6 +103,7 @@ _unpack_exit = _INFO_EXIT.unpack_from
 _ALLOW = V.ALLOW
 _now = time.time
 _mono = time.monotonic_ns
+_sample_time = operator.itemgetter(1)  # (tid, time, retval)
 
 
 class Policy(Protocol):
@@ -884,10 +886,6 @@ class Tracer:
         task.record = task.held = None
         task.mem.close()
         self._task_event("exit", task, status)
-
-
-def _sample_time(sample: tuple[int, int, int]) -> int:
-    return sample[1]
 
 
 def _s32(value: int) -> int:
