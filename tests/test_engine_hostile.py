@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import exit_status, group_kill_log, jail_command, jail_env, run_process
+from conftest import exit_status, group_kill_log, jail_command, jail_env, read_jsonl, run_process
 
 
 def test_signals_to_the_jail_are_refused(targets, jail_both):
@@ -124,3 +124,25 @@ def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, tar
     assert (run.status, run.stdout) == (expected.returncode, expected.stdout) == (0, "open = 4\n")
     (opened,) = [r for r in run.syscalls("openat") if r["retval"] == 4]
     assert '"' not in opened["text"]  # no path: the page was not there to read
+
+
+def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, workdir):
+    """fuse_pointer serves a FUSE file system itself and passes open() a path
+    that lives in a mapped file of it. Without the jail it runs to the end.
+    In the jail, the tracer's read of the path waits for the program's
+    server, whose answer waits for the tracer: the watchdog sees the read
+    stuck, finds the server (it holds /dev/fuse), and kills the program,
+    which ends the read. The run ends, and the kills are logged."""
+    mountpoint = tmp_path / "mnt"
+    mountpoint.mkdir()
+    native = run_process([targets["fuse_pointer"], str(mountpoint)], cwd=workdir)
+    if native.returncode == 2 and "fuse" in native.stderr:
+        pytest.skip(f"no FUSE here: {native.stderr.strip()}")
+    assert (native.returncode, native.stdout) == (0, "open=ENOENT\n"), native.stderr
+    jsonl = tmp_path / "fuse.jsonl"
+    proc = run_process(jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["fuse_pointer"],
+                                    str(mountpoint)), cwd=workdir, env=jail_env(), timeout=60)
+    assert proc.returncode == 128 + signal.SIGKILL, proc.stderr
+    kills = [r for r in read_jsonl(jsonl) if r.get("origin") == "jail"]
+    assert len(kills) == 2, kills  # the program and its server
+    assert all(r["action"] == "kill" and r["rule"] == "memory read stuck on FUSE" for r in kills)

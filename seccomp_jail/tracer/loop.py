@@ -36,6 +36,7 @@ from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
 from seccomp_jail.tracer.task import Task
 from seccomp_jail.tracer.wake import Waker
+from seccomp_jail.tracer.watch import ReadWatchdog, serves_fuse
 
 if TYPE_CHECKING:
     from seccomp_jail.kernel.perf import TracepointHold
@@ -233,12 +234,15 @@ class Tracer:
         """Serve stops until the last task is gone."""
         if self.waker is None:
             self.start_waker()
+        watchdog = ReadWatchdog(self._read_stuck)
+        watchdog.start()
         try:
             self._loop()
         except BaseException:
             self.kill_all()  # fail closed: no task runs on without us
             raise
         finally:
+            watchdog.stop()
             self.waker.close()
             self.waker = None
             self.close_feed()
@@ -762,12 +766,32 @@ class Tracer:
             self._kill_logged(child, task.pid, task.tid, "untraced child")
 
     def _kill_logged(self, target: int, pid: int, tid: int, why: str) -> None:
-        """SIGKILL process `target` and log it as the jail's doing, in the name of
-        task `pid`/`tid` (number -1: no syscall of the program's)."""
+        """SIGKILL process `target` and log it."""
         try:
             os.kill(target, signal.SIGKILL)
         except ProcessLookupError:
             return
+        self._log_kill(target, pid, tid, why)
+
+    def _read_stuck(self, pid: int) -> bool:
+        """The watchdog's call, from its thread, while our read of `pid`'s
+        memory does not end: when a process of the program serves FUSE, the
+        two wait for each other for ever (see tracer.watch): kill the program."""
+        pids = sorted({task.pid for task in list(self.tasks.values())})
+        if not serves_fuse(pids):
+            return False
+        for target in pids:
+            try:
+                os.kill(target, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.request(lambda tracer: [tracer._log_kill(target, target, target, "memory read stuck on FUSE")
+                                     for target in pids])
+        return True
+
+    def _log_kill(self, target: int, pid: int, tid: int, why: str) -> None:
+        """Log a SIGKILL of process `target` as the jail's doing, in the name of
+        task `pid`/`tid` (number -1: no syscall of the program's)."""
         self._seq += 1
         self.emit(["S", self._seq, time.time(), pid, tid, -1, (target, signal.SIGKILL, 0, 0, 0, 0),
                    None, "kill", "jail", None, why])
