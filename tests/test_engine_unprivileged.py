@@ -10,10 +10,13 @@ A forked child of the test drops to `nobody` and runs a session in-process
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from seccomp_jail.kernel.libc import prctl
 from seccomp_jail.policy.model import Action, RuleSet
 from seccomp_jail.session import Session, SessionOptions
+from seccomp_jail.tracer.watch import ReadWatchdog
 
 NOBODY = 65534
 PR_SET_DUMPABLE = 4
@@ -64,3 +67,36 @@ exit 0
 def test_unprivileged_jail_helpers_keep_their_memory():
     """The jail, its waker and its log writer (here for the text log on stderr)."""
     assert run_as_nobody(["sh", "-c", OPEN_EVERY_JAIL_MEM], SessionOptions()) == 0
+
+
+def test_unprivileged_jail_still_sees_where_its_tracer_waits():
+    """The read watchdog (seccomp_jail.tracer.watch) looks at the tracer
+    thread's /proc/self/task/TID/syscall. Once the jail is not dumpable, an
+    unprivileged jail may no longer open that file: it is opened before, and
+    still read after (here: the main thread blocked in read(2) on a pipe)."""
+    pid = os.fork()
+    if pid == 0:
+        status = 99
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            prctl(PR_SET_DUMPABLE, 1)
+            watchdog = ReadWatchdog(lambda pid: False)
+            prctl(PR_SET_DUMPABLE, 0)  # as the session does once the program is seized
+            r, w = os.pipe()
+            seen = []
+
+            def look() -> None:
+                time.sleep(0.2)
+                seen.append(watchdog._blocked_in())
+                os.write(w, b"x")
+
+            threading.Thread(target=look).start()
+            os.read(r, 1)
+            status = 0 if seen and seen[0].split()[:2] == ["0", hex(r)] else 1
+            watchdog.stop()
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -52,11 +52,6 @@ class TaskMemory:
 
     __slots__ = ("pid", "_fd", "_buf")
     open_files = 0  # across all instances: the jail's own descriptors are limited
-    # Across all instances: the pid whose memory is being read (0: none) and
-    # how many reads have started, for a watchdog that sees a read never end
-    # (seccomp_jail.tracer.watch).
-    reading = 0
-    reads = 0
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -102,14 +97,6 @@ class TaskMemory:
 
     def _read(self, addr: int, size: int) -> bytes:
         """What is readable from `addr` on, up to `size` bytes (b"" for nothing)."""
-        TaskMemory.reading = self.pid
-        TaskMemory.reads += 1
-        try:
-            return self._read_any(addr, size)
-        finally:
-            TaskMemory.reading = 0
-
-    def _read_any(self, addr: int, size: int) -> bytes:
         fd = self._fd
         if fd < 0:
             fd = self._open()

@@ -183,9 +183,7 @@ class Session:
             if groups:
                 groups.close()
                 self._groups = None
-            if tracer.waker:  # spawning failed before the loop ran
-                tracer.waker.close()
-            tracer.close_feed()
+            tracer.close()  # done by the loop, unless spawning failed before it ran
             self.pending.clear()  # their tasks are gone with the run
             logpipe.close()
         return exit_status(tracer.root_status)

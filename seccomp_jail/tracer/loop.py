@@ -27,6 +27,7 @@ import operator
 import os
 import signal
 import struct
+import threading
 import time
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -158,6 +159,8 @@ class Tracer:
         self._closed: list[list] = []
         self.fed = 0  # records whose return value came from the feed
         self.placement = Placement()
+        # Made here, in the thread that will run us, while the jail is still dumpable.
+        self._watchdog = ReadWatchdog(self._read_stuck)
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -234,19 +237,27 @@ class Tracer:
         """Serve stops until the last task is gone."""
         if self.waker is None:
             self.start_waker()
-        watchdog = ReadWatchdog(self._read_stuck)
-        watchdog.start()
+        if self._watchdog.tid != threading.get_native_id():  # run in another thread than the one that made us
+            self._watchdog.stop()
+            self._watchdog = ReadWatchdog(self._read_stuck)
+        self._watchdog.start()
         try:
             self._loop()
         except BaseException:
             self.kill_all()  # fail closed: no task runs on without us
             raise
         finally:
-            watchdog.stop()
+            self.close()
+            self.placement.finish()
+
+    def close(self) -> None:
+        """Release what a run holds (waker, watchdog, exit feed): run does when
+        it ends, its caller when the run could not start. Idempotent."""
+        self._watchdog.stop()
+        if self.waker is not None:
             self.waker.close()
             self.waker = None
-            self.close_feed()
-            self.placement.finish()
+        self.close_feed()
 
     def close_feed(self) -> None:
         if self.feed is not None:

@@ -12,6 +12,11 @@ server's death aborts the read. It acts only when a read has not ended
 after STUCK_AFTER seconds and a process of the program holds /dev/fuse: a
 read stuck on anything else (a network file system that stalls) waits, as
 the program would without the jail.
+
+It watches the tracer thread from outside, in /proc/self/task/TID/syscall
+(the syscall a blocked thread is in, with its arguments), so the reads
+themselves pay nothing for it. That file is opened while the jail is still
+dumpable: afterwards an unprivileged jail could not open its own.
 """
 
 from __future__ import annotations
@@ -21,36 +26,70 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from seccomp_jail.kernel.memory import TaskMemory
-
 STUCK_AFTER = 2.0  # s: a read this old is looked at
 POLL = 0.25  # s
+_PREAD64, _PROCESS_VM_READV = 17, 310  # x86_64: how TaskMemory reads
 
 
 class ReadWatchdog:
     def __init__(self, on_stuck: Callable[[int], bool]) -> None:
-        """`on_stuck(pid)`: called in the watchdog's thread while a read of
-        `pid`'s memory is stuck; True when it dealt with it."""
+        """Watch the calling thread (the tracer's); `on_stuck(pid)` is called
+        in the watchdog's thread while a read of `pid`'s memory does not end,
+        and returns True when it dealt with it."""
+        self.tid = threading.get_native_id()
+        try:
+            self._fd = os.open(f"/proc/self/task/{self.tid}/syscall", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # no such file in this kernel: nothing is watched
+            self._fd = -1
         self._on_stuck = on_stuck
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="read-watchdog", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if self._fd >= 0:
+            self._thread.start()
 
     def stop(self) -> None:
         self._done.set()
         if self._thread.is_alive():
             self._thread.join(timeout=1)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def _run(self) -> None:
-        seen, since = (0, 0), time.monotonic()
+        seen, since = "", time.monotonic()
         while not self._done.wait(POLL):
-            read = (TaskMemory.reading, TaskMemory.reads)
-            if not read[0] or read != seen:
-                seen, since = read, time.monotonic()
-            elif time.monotonic() - since >= STUCK_AFTER:
-                since = float("inf") if self._on_stuck(read[0]) else time.monotonic()
+            now = self._blocked_in()
+            if now != seen:  # another syscall, or the same one with other arguments
+                seen, since = now, time.monotonic()
+            elif now and time.monotonic() - since >= STUCK_AFTER:
+                pid = _memory_of(now)
+                since = float("inf") if pid and self._on_stuck(pid) else time.monotonic()
+
+    def _blocked_in(self) -> str:
+        """The syscall line of the tracer thread while it is in one, else ""."""
+        try:
+            line = os.pread(self._fd, 256, 0).decode()
+        except OSError:
+            return ""
+        return line.strip() if line[:1].isdigit() else ""  # not "running", not "-1 ..." (no syscall)
+
+
+def _memory_of(line: str) -> int:
+    """The pid whose memory this syscall line reads (pread of /proc/PID/mem,
+    process_vm_readv), 0 for any other syscall."""
+    nr, *args = line.split()
+    if int(nr) == _PROCESS_VM_READV:
+        return int(args[0], 16)
+    if int(nr) != _PREAD64:
+        return 0
+    try:
+        target = os.readlink(f"/proc/self/fd/{int(args[0], 16)}")
+    except OSError:
+        return 0
+    head, _, tail = target.removeprefix("/proc/").partition("/")
+    return int(head) if tail == "mem" and head.isdigit() else 0
 
 
 def serves_fuse(pids: Iterable[int]) -> bool:
