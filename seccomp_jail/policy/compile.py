@@ -11,8 +11,9 @@ integrity rules, which no rule file can override:
 * clone3: always traced, the tracer reads its flags (BPF cannot);
 * signals to the jail's own processes and groups: EPERM (REFUSED_FOR_JAIL);
   thread ids, pidfds, files made to signal them (F_SETOWN...) and their
-  rlimits, scheduling, nice values and I/O priorities are checked by the tracer (TRACER_CHECKED), which
-  also refuses TIOCSTI (input pushed into the terminal runs after the jail);
+  rlimits, scheduling, nice values and I/O priorities are checked by the
+  tracer (TRACER_CHECKED), which also refuses TIOCSTI (input pushed into the
+  terminal runs after the jail);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
 * io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);

@@ -796,8 +796,12 @@ class Tracer:
                 os.kill(target, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.request(lambda tracer: [tracer._log_kill(target, target, target, "memory read stuck on FUSE")
-                                     for target in pids])
+
+        def log(tracer: Tracer) -> None:  # in our thread, once the read has ended
+            for target in pids:
+                tracer._log_kill(target, target, target, "memory read stuck on FUSE")
+
+        self.request(log)
         return True
 
     def _log_kill(self, target: int, pid: int, tid: int, why: str) -> None:

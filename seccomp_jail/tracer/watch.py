@@ -50,22 +50,30 @@ class ReadWatchdog:
             self._thread.start()
 
     def stop(self) -> None:
+        """Idempotent; the file is closed by the thread, or here if it never ran."""
         self._done.set()
-        if self._thread.is_alive():
+        if self._thread.ident is None:
+            self._close()
+        elif self._thread.is_alive():
             self._thread.join(timeout=1)
+
+    def _close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
 
     def _run(self) -> None:
         seen, since = "", time.monotonic()
-        while not self._done.wait(POLL):
-            now = self._blocked_in()
-            if now != seen:  # another syscall, or the same one with other arguments
-                seen, since = now, time.monotonic()
-            elif now and time.monotonic() - since >= STUCK_AFTER:
-                pid = _memory_of(now)
-                since = float("inf") if pid and self._on_stuck(pid) else time.monotonic()
+        try:
+            while not self._done.wait(POLL):
+                now = self._blocked_in()
+                if now != seen:  # another syscall, or the same one with other arguments
+                    seen, since = now, time.monotonic()
+                elif now and time.monotonic() - since >= STUCK_AFTER:
+                    pid = _memory_of(now)
+                    since = float("inf") if pid and self._on_stuck(pid) else time.monotonic()
+        finally:
+            self._close()
 
     def _blocked_in(self) -> str:
         """The syscall line of the tracer thread while it is in one, else ""."""
