@@ -39,6 +39,13 @@ def test_unknown_result_is_a_question_mark():
     assert line.startswith("[pid    51] exit_group(") and line.endswith(") = ?")
 
 
+def test_a_kill_by_the_jail_is_not_shown_as_a_syscall():
+    """The jail's own SIGKILLs are records with number -1 (docs/log-schema.md)."""
+    event = from_raw(("S", 9, 1.0, 50, 51, -1, (60, 9, 0, 0, 0, 0), None, "kill", "jail", None, "untraced child"))
+    assert format_line(event) == "[pid    51] --- the jail kills pid 60 (untraced child) ---"
+    assert format_line(event, color=True) == "\x1b[33m[pid    51] --- the jail kills pid 60 (untraced child) ---\x1b[0m"
+
+
 def test_exits_and_signals():
     exit0 = TaskEvent(1, 0.0, "exit", 1234, 1234, 1, 0)
     exit3 = TaskEvent(1, 0.0, "exit", 1234, 1234, 1, 3 << 8)

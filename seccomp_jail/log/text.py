@@ -4,6 +4,7 @@
     [pid  1235] openat(AT_FDCWD, "/x", O_RDONLY) = -1 EACCES (Permission denied) (abort by rule rules.toml:4)
     [pid  1235] --- SIGINT ---
     [pid  1235] +++ killed by SIGINT +++
+    [pid  1235] --- the jail kills pid 1240 (untraced child) ---
 
 A plain allow by rule or default gets no suffix, so an unrestricted run reads
 like `strace -f`. Spawn and exec events print nothing (the execve/clone
@@ -24,12 +25,16 @@ _RESET = "\x1b[0m"
 _DENIALS = frozenset({"abort", "kill"})
 _QUIET_ORIGINS = frozenset({"rule", "default"})
 _BUFFER = 1 << 16
+JAIL_KILL_NR = -1  # the number of the record of a SIGKILL the jail sent (see docs/log-schema.md)
 
 
 def format_line(event: Event, color: bool = False) -> str | None:
     """The text line for one event, or None for events the text log leaves out."""
     prefix = f"[pid {event.tid:5d}] "
     if isinstance(event, SyscallEvent):
+        if event.nr == JAIL_KILL_NR and event.origin == "jail":  # no syscall: the jail's own SIGKILL
+            line = f"{prefix}--- the jail kills pid {event.args[0]} ({event.rule}) ---"
+            return f"{_YELLOW}{line}{_RESET}" if color else line
         line = f"{prefix}{event.text} = {event.retval_text}{_decision(event)}"
         if color:
             if event.action in _DENIALS:
