@@ -115,3 +115,29 @@ def test_log_that_cannot_be_opened_stops_the_run_before_the_program(workdir, tmp
     assert proc.returncode == 2
     assert proc.stderr.startswith("seccomp-jail: cannot open log ") and proc.stderr.count("\n") == 1
     assert not (workdir / "made").exists()
+
+
+# Which of stdin, stdout, stderr the program has, into a file (stdout may be closed).
+REPORT_STD_FDS = 'for fd in 0 1 2; do [ -e /proc/self/fd/$fd ] && printf "$fd "; done > "$1"; exit 3'
+
+
+@pytest.mark.parametrize("closed", ["2>&-", "1>&- 2>&-", "0<&- 1>&- 2>&-"])
+@pytest.mark.parametrize("log", [(), ("--db", "run.sqlite")], ids=["stderr-log", "db"])
+def test_closed_std_fds_stay_closed_for_the_program(workdir, closed, log):
+    """Started with stdin, stdout or stderr closed (`2>&-`, a bare service),
+    the jail runs the program as the shell would: with the same ones closed,
+    and its exit status passed on. The jail itself fills them with /dev/null,
+    so that no file it opens takes their place (a text log written into the
+    database, say)."""
+    def run(argv: list[str], report: str) -> tuple[int, str]:
+        proc = run_process(["sh", "-c", f'exec {closed}; exec "$@"', "sh", *argv], cwd=workdir, env=jail_env())
+        return proc.returncode, (workdir / report).read_text()
+
+    native = run(["sh", "-c", REPORT_STD_FDS, "sh", "native.txt"], "native.txt")
+    jailed = run([*jail_command("run", *log, "--", "sh", "-c", REPORT_STD_FDS, "sh", "jail.txt")], "jail.txt")
+    assert jailed == native and native[0] == 3, (jailed, native)
+    if log:
+        import sqlite3
+
+        with sqlite3.connect(workdir / "run.sqlite") as db:
+            assert db.execute("SELECT count(*) FROM syscalls WHERE syscall = 'execve'").fetchone()[0] >= 1

@@ -40,7 +40,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, closed_std_fds: tuple[int, ...] = ()) -> int:
+    """`closed_std_fds`: which of stdin, stdout and stderr we were started
+    without (see `entry`); the program run starts without them too."""
     argv = sys.argv[1:] if argv is None else argv
     # Anything before the command (-h, --version, a mistake) may print the
     # top-level help, which lists every command: then all are built.
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    args.closed_std_fds = closed_std_fds
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -64,10 +67,36 @@ def entry() -> None:
     once main() has returned: the log writer has finished, our threads are
     stopped, and what is buffered is flushed here.
     """
-    status = main()
+    status = main(closed_std_fds=_reopen_closed_std_fds())
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what it lost is lost either way
             pass
     os._exit(status)
+
+
+def _reopen_closed_std_fds() -> tuple[int, ...]:
+    """Put /dev/null on stdin, stdout or stderr where we were started without
+    it (`2>&-`, a bare service), and return which.
+
+    Else the first file the jail opens (a log, a pipe to the log writer)
+    would become that descriptor, and whatever is written to stderr would
+    land in it; and Python leaves sys.stderr None, which the CLI writes to.
+    """
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+    for fd in closed:
+        null = os.open(os.devnull, os.O_RDWR)  # the lowest free: this one
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    if 1 in closed and sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)
+    if 2 in closed and sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
+    return tuple(closed)

@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     options = SessionOptions(
         text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
+        close_fds=getattr(args, "closed_std_fds", ()),
     )
     # The log files open, and the kernel waits for the tracepoint, while we import the rest.
     try:

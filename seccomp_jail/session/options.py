@@ -26,6 +26,9 @@ class SessionOptions(NamedTuple):
     # signals.ProcessGroups); `seccomp-jail run` does, an embedding
     # application may not want its own group changed.
     separate_group: bool = False
+    # Descriptors the program starts without: the ones `seccomp-jail run` was
+    # started without, which it filled with /dev/null for itself.
+    close_fds: tuple[int, ...] = ()
 
     def sinks(self, argv: Sequence[str] = ()) -> dict:
         """The log writer's sinks for a run of `argv` (log.writer.start_writer's arguments)."""

@@ -162,7 +162,7 @@ class Session:
         try:
             tracer.protect.update((*logpipe.pids, *self._helper_pids(), tracer.start_waker()))
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),
-                        lambda pid: self._seized(pid, logpipe), mask=mask,
+                        lambda pid: self._seized(pid, logpipe), mask=mask, close_fds=opts.close_fds,
                         own_group=bool(groups and groups.own_group),
                         foreground=groups.tty if groups and groups.foreground else -1)
             if groups:

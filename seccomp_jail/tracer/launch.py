@@ -32,14 +32,16 @@ _PYTHON_IGNORES = ("SIGPIPE", "SIGXFSZ", "SIGXFZ")  # as subprocess's restore_si
 
 def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
           seized: Callable[[int], object] | None = None, *,
-          mask: set[int] = frozenset(), own_group: bool = False, foreground: int = -1) -> int:
+          mask: set[int] = frozenset(), own_group: bool = False, foreground: int = -1,
+          close_fds: tuple[int, ...] = ()) -> int:
     """Fork the target, seize it, and let it load `bpf` and exec. Returns its pid.
 
     `seized(pid)` runs once the child is seized and before it goes on: what
     must be in place before its first syscall (the exit feed) starts there.
     `mask`: the signal mask the program starts with; `own_group`: in a
     process group of its own, made the foreground of terminal `foreground`
-    (an fd) when one is given.
+    (an fd) when one is given; `close_fds`: descriptors to close before the
+    exec, so that the program starts without them.
     """
     python_catches_sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
     go_r, go_w = os.pipe()
@@ -64,6 +66,8 @@ def spawn(path: str, argv: list[str], env: dict[str, str], bpf: bytes,
             if os.read(go_r, 1) != b"g":
                 os._exit(127)
             os.close(go_r)
+            for fd in close_fds:  # before the filter: no syscall of ours is logged as the program's
+                os.close(fd)
             install_filter(bpf)
             os.execve(path, argv, env)
         except BaseException:
