@@ -51,6 +51,19 @@ def test_unknown_program(jail, workdir, program):
     assert program.rsplit("/", 1)[-1] in run.proc.stderr
 
 
+@pytest.mark.parametrize("program", ["./plain.txt", "./a-directory", "plain.txt"])
+def test_program_that_is_not_executable(workdir, program):
+    """Found but not executable (a plain file, a directory; on PATH too): 126,
+    as env(1), bash and POSIX say (not found: 127)."""
+    (workdir / "plain.txt").write_text("echo hi\n")
+    (workdir / "a-directory").mkdir()
+    env_path = f"{workdir}:/usr/bin:/bin"
+    proc = run_process(jail_command("run", "-q", "--", program), cwd=workdir, env=jail_env({"PATH": env_path}))
+    env = run_process(["/usr/bin/env", program], cwd=workdir, env={"PATH": env_path})
+    assert proc.returncode == env.returncode == 126, (proc.stderr, env.stderr)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
 BAD_RULES = {
     # name: (file text, line of the error, words the message must contain)
     "unknown-syscall": (rules_toml("allow-forever", {"syscall": "mkdri", "action": "abort"}),

@@ -11,7 +11,8 @@ def run_program(start: Callable[[], int], program: list[str],
 
     Returns (status, ran): the program's exit status, or the status of the
     one-line error printed through `error` when it never ran: 127 for a
-    program that cannot be found, 2 for a log that cannot be opened.
+    program that cannot be found (126: not executable), 2 for a log that
+    cannot be opened.
     """
     from seccomp_jail.log.writer import LogError
     from seccomp_jail.tracer.program import ProgramNotFound
@@ -19,7 +20,7 @@ def run_program(start: Callable[[], int], program: list[str],
     try:
         return start(), True
     except ProgramNotFound as exc:
-        return error(str(exc), 127), False
+        return error(str(exc), exc.status), False
     except LogError as exc:
         return error(str(exc), 2), False
     except OSError as exc:

@@ -17,7 +17,8 @@ actions in rule files:
 
 Without --rules every syscall is `allow`: traced and logged, nothing denied.
 The exit status is the program's (128+N when a signal N killed it), 127 when
-the program cannot be found, 2 for a bad rule file.
+the program cannot be found, 126 when it is not executable, 2 for a bad rule
+file.
 
 Signals: Ctrl-C reaches the program as it would without the jail, and the
 jail keeps logging until the program is gone. SIGINT/SIGTERM/SIGHUP sent to

@@ -11,19 +11,37 @@ import os
 
 
 class ProgramNotFound(Exception):
-    """The program does not exist or is not executable (status 127, like a shell)."""
+    """The program cannot be run: `status` is 127 when it does not exist and
+    126 when it is there but not executable, as a shell says."""
+
+    def __init__(self, message: str, status: int = 127) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def find_program(name: str, env: dict[str, str]) -> str:
     """Resolve `name` as a shell would: a path if it has a slash, else search PATH."""
     if "/" in name:
-        if os.path.isfile(name) and os.access(name, os.X_OK):
+        if _runnable(name):
             return name
-        raise ProgramNotFound(f"{name}: {'Permission denied' if os.path.exists(name) else 'No such file or directory'}")
+        if os.path.isdir(name):
+            raise ProgramNotFound(f"{name}: Is a directory", 126)
+        if os.path.exists(name):
+            raise ProgramNotFound(f"{name}: Permission denied", 126)
+        raise ProgramNotFound(f"{name}: No such file or directory")
     # The search execvp(3) and shells make (an empty entry is the current
     # directory); shutil.which would cost start-up time importing shutil.
+    # A file found but not executable answers only if nothing later is.
+    refused = False
     for directory in env.get("PATH", os.defpath).split(":"):
         candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        if _runnable(candidate):
             return candidate
+        refused = refused or os.path.isfile(candidate)
+    if refused:
+        raise ProgramNotFound(f"{name}: Permission denied", 126)
     raise ProgramNotFound(f"{name}: command not found")
+
+
+def _runnable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
