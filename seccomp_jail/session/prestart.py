@@ -49,8 +49,8 @@ def hold_exit_feed(ruleset: RuleSet, options: SessionOptions) -> TracepointHold 
 def start_log(options: SessionOptions, argv: list[str], env: dict[str, str] | None = None) -> WriterHandle | None:
     """Fork the log writer for a run of `argv` with `options`; its files open
     meanwhile (`WriterHandle.ready`). None when nothing is logged, and for a
-    program that cannot be found: that run ends with status 127 before any
-    log file is made. Raises LogError when the writer cannot be forked.
+    program that cannot be run: that run ends with status 127 (or 126)
+    before any log file is made. Raises LogError when the writer cannot be forked.
     """
     from seccomp_jail.log.writer import has_sinks, start_writer
     from seccomp_jail.tracer.program import ProgramNotFound, find_program
