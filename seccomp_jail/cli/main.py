@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 
@@ -91,12 +92,18 @@ def _reopen_closed_std_fds() -> tuple[int, ...]:
         except OSError:
             closed.append(fd)
     for fd in closed:
-        null = os.open(os.devnull, os.O_RDWR)  # the lowest free: this one
+        try:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free: this one
+        except OSError:  # no /dev/null for us (some sandboxes): a descriptor that takes no data
+            null = os.open("/", os.O_RDONLY)
         if null != fd:
             os.dup2(null, fd)
             os.close(null)
-    if 1 in closed and sys.stdout is None:
-        sys.stdout = open(1, "w", closefd=False)
-    if 2 in closed and sys.stderr is None:
-        sys.stderr = open(2, "w", closefd=False)
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        if fd in closed and getattr(sys, name) is None:
+            try:
+                stream = open(fd, mode, closefd=False)
+            except OSError:  # "/" holds the place: nothing to read, nowhere to write
+                stream = io.StringIO()
+            setattr(sys, name, stream)
     return tuple(closed)

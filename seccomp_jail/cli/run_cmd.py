@@ -96,10 +96,12 @@ def run(args: argparse.Namespace) -> int:
     from seccomp_jail.session.prestart import hold_exit_feed, start_log
 
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stderr.isatty())
+    closed = getattr(args, "closed_std_fds", ())
     options = SessionOptions(
-        text=args.output, quiet=args.quiet, color=color, db=args.db, jsonl=args.jsonl,
+        text=args.output, quiet=args.quiet or 2 in closed,  # no stderr: no text log there
+        color=color, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
-        close_fds=getattr(args, "closed_std_fds", ()),
+        close_fds=closed,
     )
     # The log files open, and the kernel waits for the tracepoint, while we import the rest.
     try:
