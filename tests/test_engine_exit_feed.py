@@ -240,9 +240,13 @@ def test_a_failing_tracer_kills_the_program_and_logs_every_decided_call(targets,
     with pytest.raises(RuntimeError):
         session.run([targets["seek_threads"]])
     assert not os.path.exists(f"/proc/{session.tracer.root_pid}")
-    seeks = [r for r in read_jsonl(tmp_path / "fail.jsonl") if r["type"] == "syscall" and r["syscall"] == "lseek"]
+    records = read_jsonl(tmp_path / "fail.jsonl")
+    seeks = [r for r in records if r["type"] == "syscall" and r["syscall"] == "lseek"]
     assert len(seeks) == decided[SYS_LSEEK] > 1000
     assert [r for r in seeks if r["retval"] not in (r["args"][1], None)] == []
+    # The tasks end with the wait status the kernel gave: killed by SIGKILL.
+    exits = [r for r in records if r["type"] == "task" and r["kind"] == "exit"]
+    assert len(exits) == 5 and {r["signal"] for r in exits} == {"SIGKILL"}, exits
 
 
 def test_feed_and_exit_stop_log_the_same(targets, tmp_path):
