@@ -5,10 +5,11 @@ and a page of a file on FUSE is read by asking the file system's server.
 When that server is a process of the jailed program, it can only answer
 through a syscall, which waits for the tracer, which waits for the answer:
 both wait for ever (a path argument pointing into a mapped FUSE file is
-enough, and the program runs fine without the jail). The kernel waits for
-the answer killably only, so nothing can interrupt the read: the watchdog
-ends the deadlock the one way there is, by killing the program, whose
-server's death aborts the read. It acts only when a read has not ended
+enough, and the program runs fine without the jail). Once the server has
+taken the request, the kernel waits for its answer whatever signal comes,
+SIGKILL included, so nothing can interrupt the read: the watchdog ends the
+deadlock the one way there is, by killing the program, whose server's death
+aborts the read. It acts only when a read has not ended
 after STUCK_AFTER seconds and a process of the program holds /dev/fuse: a
 read stuck on anything else (a network file system that stalls) waits, as
 the program would without the jail.
@@ -26,9 +27,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from seccomp_jail.arch.syscalls import native_table
+
 STUCK_AFTER = 2.0  # s: a read this old is looked at
 POLL = 0.25  # s
-_PREAD64, _PROCESS_VM_READV = 17, 310  # x86_64: how TaskMemory reads
 
 
 class ReadWatchdog:
@@ -86,11 +88,12 @@ class ReadWatchdog:
 
 def _memory_of(line: str) -> int:
     """The pid whose memory this syscall line reads (pread of /proc/PID/mem,
-    process_vm_readv), 0 for any other syscall."""
+    process_vm_readv: how TaskMemory reads), 0 for any other syscall."""
     nr, *args = line.split()
-    if int(nr) == _PROCESS_VM_READV:
+    table = native_table()
+    if int(nr) == table.number("process_vm_readv"):
         return int(args[0], 16)
-    if int(nr) != _PREAD64:
+    if int(nr) != table.number("pread64"):
         return 0
     try:
         target = os.readlink(f"/proc/self/fd/{int(args[0], 16)}")
