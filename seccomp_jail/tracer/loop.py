@@ -275,10 +275,7 @@ class Tracer:
         once it is gone from /proc, or after KILL_WAIT.
         """
         for pid in {t.pid for t in self.tasks.values()}:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _sigkill(pid)
         left = dict(self.tasks)
         deadline = time.monotonic() + KILL_WAIT
         while left and time.monotonic() < deadline:
@@ -580,10 +577,7 @@ class Tracer:
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
         elif kind == V.KILL:
             task.record = record  # completed (retval None) when the task dies
-            try:
-                os.kill(task.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _sigkill(task.pid)
 
     def _apply_held(self, tid: int, verdict: tuple) -> bool:
         task = self.tasks.get(tid)
@@ -778,11 +772,8 @@ class Tracer:
 
     def _kill_logged(self, target: int, pid: int, tid: int, why: str) -> None:
         """SIGKILL process `target` and log it."""
-        try:
-            os.kill(target, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        self._log_kill(target, pid, tid, why)
+        if _sigkill(target):
+            self._log_kill(target, pid, tid, why)
 
     def _read_stuck(self, pid: int) -> bool:
         """The watchdog's call, from its thread, while our read of `pid`'s
@@ -792,10 +783,7 @@ class Tracer:
         if not serves_fuse(pids):
             return False
         for target in pids:
-            try:
-                os.kill(target, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _sigkill(target)
 
         def log(tracer: Tracer) -> None:  # in our thread, once the read has ended
             for target in pids:
@@ -828,13 +816,12 @@ class Tracer:
         return task
 
     def _on_other(self, tid: int, status: int) -> None:
-        task = self.tasks.get(tid)
-        died = os.WIFEXITED(status) or os.WIFSIGNALED(status)
-        if task is not None and (task.feed_t or self._closed):
-            self._feed_sync(task, died)
-        if died:
-            self._on_death(tid, task, status)
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            self._on_death(tid, self.tasks.get(tid), status)  # its _forget syncs the feed
             return
+        task = self.tasks.get(tid)
+        if task is not None and (task.feed_t or self._closed):
+            self._feed_sync(task)
         if not os.WIFSTOPPED(status):
             return
         sig = os.WSTOPSIG(status)
@@ -925,6 +912,15 @@ class Tracer:
         task.record = task.held = None
         task.mem.close()
         self._task_event("exit", task, status)
+
+
+def _sigkill(pid: int) -> bool:
+    """SIGKILL process `pid`; False when it is gone already."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _s32(value: int) -> int:
