@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.kernel import libseccomp as L
+from seccomp_jail.kernel.owner import OWNER_FCNTLS, OWNER_IOCTLS, TIOCSTI
 from seccomp_jail.kernel.seccomp import INSN, SECCOMP_FILTER_FLAG_NEW_LISTENER
 from seccomp_jail.policy.model import Action, Rule, RuleSet
 
@@ -201,7 +202,7 @@ REFUSED_FOR_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueue
 OTHER = ()
 TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
     "tkill": None, "pidfd_send_signal": None, "kill": None, "rt_sigqueueinfo": None,
-    "fcntl": (1, (8, 15)), "ioctl": (1, (0x8901, 0x8902, 0x5410, 0x5412)),
+    "fcntl": (1, OWNER_FCNTLS), "ioctl": (1, (*OWNER_IOCTLS, TIOCSTI)),
     "prlimit64": (0, OTHER), "sched_setscheduler": (0, OTHER), "sched_setparam": (0, OTHER),
     "sched_setattr": (0, OTHER), "sched_setaffinity": (0, OTHER), "perf_event_open": (1, OTHER),
     "setpriority": (1, OTHER), "ioprio_set": (1, OTHER),

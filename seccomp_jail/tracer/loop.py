@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
+from seccomp_jail.kernel.owner import F_OWNER_TID, F_SETOWN, F_SETOWN_EX, OWNER_IOCTLS, TIOCSTI
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
 from seccomp_jail.tracer.task import Task
@@ -82,9 +83,6 @@ WHO_IS_PID = {"setpriority": (0, 1), "ioprio_set": (1, 2)}
 SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
 SIGNALS = frozenset(("kill", "tkill", "rt_sigqueueinfo")) | SIGNALLED_BY_FILE
 AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
-F_SETOWN, F_SETOWN_EX, F_OWNER_TID = 8, 15, 0
-OWNER_IOCTLS = (0x8901, 0x8902, 0x5410)  # FIOSETOWN, SIOCSPGRP, TIOCSPGRP: an int * argument
-TIOCSTI = 0x5412
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
 # Calls with a check of their own at entry: one set test on the hot path.
