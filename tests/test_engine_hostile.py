@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import sys
 import time
 
@@ -135,9 +136,11 @@ def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, wo
     which ends the read. The run ends, and the kills are logged."""
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
+    if not os.path.exists("/dev/fuse"):  # a bare /dev (some containers): the kernel's node
+        os.mknod("/dev/fuse", 0o666 | stat.S_IFCHR, os.makedev(10, 229))
     native = run_process([targets["fuse_pointer"], str(mountpoint)], cwd=workdir)
-    if native.returncode == 2 and "fuse" in native.stderr:
-        pytest.skip(f"no FUSE here: {native.stderr.strip()}")
+    if native.returncode == 2 and "No such device" in native.stderr:
+        pytest.skip(f"this kernel has no FUSE: {native.stderr.strip()}")
     assert (native.returncode, native.stdout) == (0, "open=ENOENT\n"), native.stderr
     jsonl = tmp_path / "fuse.jsonl"
     proc = run_process(jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["fuse_pointer"],
