@@ -81,6 +81,16 @@ def test_sa_restart_read(jail_both, native, targets):
     assert len(reads) == 3 and reads[1]["retval"] == 5, reads
 
 
+def test_signals_do_not_interrupt_calls_that_never_sleep(jail_both, native, targets):
+    """A seccomp stop is not a sleep a signal can break: getppid held by the
+    tracer while SIGALRM arrives every 500 µs never fails with EINTR."""
+    expected = native([targets["nointr"]])
+    assert expected.stdout == "alarms 200, EINTR 0, other errors 0\n"
+    run = jail_both([targets["nointr"]])
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    assert len(run.syscalls("getppid")) > 200
+
+
 def wait_for_lines(path, n: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not (path.exists() and path.read_text().count("\n") >= n):
