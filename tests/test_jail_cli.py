@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import time
 
 import pytest
 
@@ -116,6 +118,22 @@ def test_text_log_to_file_and_quiet(jail, workdir, tmp_path):
     quiet = jail(["mkdir", "test2"])
     assert quiet.status == 0 and quiet.proc.stderr == ""
     assert (workdir / "test2").is_dir()
+
+
+def test_text_log_waits_when_the_program_made_stderr_non_blocking(workdir, targets):
+    """stderr is one open file description for the program and the jail: its
+    O_NONBLOCK makes the jail's writes fail once the reader lags. They wait."""
+    argv = jail_command("run", "--", str(targets["nonblock_stderr"]), "3000")
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # the pipe fills: 3,000 lines are about 100 KiB
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert err.count(" getppid() = ") == 3000, err[-500:]
+    assert "seccomp-jail" not in err, err[-500:]
 
 
 @pytest.mark.parametrize("option", ["--db", "--jsonl", "-o"])

@@ -13,10 +13,12 @@ lines already show them).
 
 from __future__ import annotations
 
+import io
 import os
 from typing import TextIO
 
 from seccomp_jail.log.events import Event, SignalEvent, SyscallEvent, TaskEvent, signal_name
+from seccomp_jail.log.patient import PatientFile
 
 _RED = "\x1b[31m"
 _YELLOW = "\x1b[33m"
@@ -87,8 +89,9 @@ class TextSink:
     @classmethod
     def to_stderr(cls, color: bool) -> TextSink:
         # Our own buffer on fd 2: sys.stderr may be line-buffered or replaced.
-        return cls(open(2, "w", buffering=_BUFFER, encoding="utf-8",
-                        errors="backslashreplace", closefd=False), color=color)
+        # The program may make fd 2 non-blocking: writes there wait for room.
+        raw = io.BufferedWriter(PatientFile(2), _BUFFER)
+        return cls(io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace"), color=color)
 
     def handle(self, event: Event) -> None:
         line = format_line(event, self._color)

@@ -6,7 +6,7 @@ may be a wrapper with its own buffer (or somebody else's capture).
 
 from __future__ import annotations
 
-import os
+from seccomp_jail.log.patient import write_all
 
 _LIMIT = 20
 _count = 0
@@ -28,6 +28,6 @@ def report_suppressed() -> None:
 
 def _write(message: str) -> None:
     try:
-        os.write(2, f"seccomp-jail: log: {message}\n".encode("utf-8", "backslashreplace"))
+        write_all(2, f"seccomp-jail: log: {message}\n".encode("utf-8", "backslashreplace"))
     except OSError:
         pass

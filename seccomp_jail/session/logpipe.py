@@ -13,10 +13,10 @@ records are dropped as they come.
 from __future__ import annotations
 
 import collections
-import os
 import threading
 import time
 
+from seccomp_jail.log.patient import write_all
 from seccomp_jail.log.writer import LogError, WriterHandle, has_sinks, start_writer
 
 BATCH = 512
@@ -73,7 +73,7 @@ class LogPipe:
                     self._writer.send(batch)
                     self._writer.pace()
                 except BrokenPipeError:
-                    os.write(2, b"seccomp-jail: log writer is gone; records are lost\n")
+                    write_all(2, b"seccomp-jail: log writer is gone; records are lost\n")
                     self._fd = -1
             self._last_send = time.monotonic()
 
