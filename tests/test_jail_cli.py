@@ -148,8 +148,9 @@ def test_log_that_cannot_be_opened_stops_the_run_before_the_program(workdir, tmp
     assert not (workdir / "made").exists()
 
 
-# Which of stdin, stdout, stderr the program has, into a file (stdout may be closed).
-REPORT_STD_FDS = 'for fd in 0 1 2; do [ -e /proc/self/fd/$fd ] && printf "$fd "; done > "$1"; exit 3'
+# Which of stdin, stdout, stderr the program has, into a file (stdout may be
+# closed), looked at before the redirection.
+REPORT_STD_FDS = 'r=; for fd in 0 1 2; do [ -e /proc/self/fd/$fd ] && r="$r$fd "; done; printf "$r" > "$1"; exit 3'
 
 
 @pytest.mark.parametrize("closed", ["2>&-", "1>&- 2>&-", "0<&- 1>&- 2>&-"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import jail_command, jail_env, run_process
+from test_jail_cli import REPORT_STD_FDS
 
 from seccomp_jail.log.query import Filters, events, open_db
 from seccomp_jail.policy import learn
@@ -156,3 +157,18 @@ def test_usage_errors(workdir, tmp_path, args, message):
                        env=jail_env())
     assert done.returncode in (2, 127) and message in done.stderr
     assert not (tmp_path / "r.toml").exists()
+
+
+@pytest.mark.parametrize("closed, output, expected", [
+    ("0<&-", "rules.toml", "1 2 "),
+    ("1>&-", "rules.toml", "0 2 "),
+    ("2>&-", "rules.toml", "0 1 "),
+    ("2>&-", "-", "0 "),  # rules on stdout: the program's stdout is our stderr, closed
+])
+def test_closed_std_fds_stay_closed_for_the_program(workdir, closed, output, expected):
+    """As with `run`: started without stdin, stdout or stderr, learn starts
+    the program without them too."""
+    argv = jail_command("learn", "-o", output, "--", "sh", "-c", REPORT_STD_FDS, "sh", "fds.txt")
+    proc = run_process(["sh", "-c", f'exec {closed}; exec "$@"', "sh", *argv], cwd=workdir, env=jail_env())
+    assert proc.returncode == 0, proc.stderr  # learn's own status: it wrote the rules
+    assert (workdir / "fds.txt").read_text() == expected

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="seccomp-jail-learn-") as tmp:
         db = args.db or os.path.join(tmp, "run.sqlite")
-        status, ran = run_program(lambda: _record(program, db, stdout_free=args.output != "-"), program, _error)
+        closed = getattr(args, "closed_std_fds", ())
+        status, ran = run_program(lambda: _record(program, db, args.output != "-", closed), program, _error)
         if not ran:
             return status
         print(f"seccomp-jail learn: {shlex.join(program)} exited with status {status}",
@@ -91,11 +92,13 @@ def run(args: argparse.Namespace) -> int:
         return _from_db(db, args.output, os.getcwd(), review=False, status=status)
 
 
-def _record(program: list[str], db: str, stdout_free: bool) -> int:
+def _record(program: list[str], db: str, stdout_free: bool, closed: tuple[int, ...]) -> int:
     """Run the program with everything allowed and logged to `db`; its exit status.
 
     Unless `stdout_free`, the rules go to stdout: the program's output then
-    goes to stderr, so that it cannot end up in the rule file.
+    goes to stderr, so that it cannot end up in the rule file. `closed`: the
+    std descriptors we were started without; the program starts without
+    them too (see cli.main), its stdout then going where our stderr goes.
     """
     from seccomp_jail.policy.model import Action, RuleSet
     from seccomp_jail.session import Session, SessionOptions
@@ -105,7 +108,10 @@ def _record(program: list[str], db: str, stdout_free: bool) -> int:
     if saved is not None:
         os.dup2(2, 1)
     try:
-        return Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, db=db, separate_group=True)).run(program)
+        if not stdout_free:
+            closed = tuple(fd for fd in closed if fd != 1) + ((1,) if 2 in closed else ())
+        options = SessionOptions(quiet=True, db=db, separate_group=True, close_fds=closed)
+        return Session(RuleSet(default=Action.ALLOW), options).run(program)
     finally:
         if saved is not None:
             os.dup2(saved, 1)
