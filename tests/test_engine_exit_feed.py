@@ -185,6 +185,27 @@ def test_logged_results_are_what_the_program_saw(targets, tmp_path, use_feed):
     assert not [r for r in records if r["syscall"] in PRINTED.values() and r["retval"] is None]
 
 
+@pytest.mark.parametrize("use_feed", [True, False], ids=["feed", "exit-stop"])
+def test_each_call_logs_how_long_it_ran(tmp_path, use_feed):
+    """`duration`, as strace -T: from when the jail let the call run to its
+    return. A 0.2 s sleep takes at least that (the feed's sample time and the
+    exit stop agree on it); a call the jail aborted never ran."""
+    jsonl = tmp_path / "timed.jsonl"
+    session = Session(RuleSet(default=Action.ALLOW), SessionOptions(quiet=True, jsonl=str(jsonl),
+                                                                    use_exit_feed=use_feed))
+    session.rules.add("mkdir", Action.ABORT)
+    assert session.run(["sh", "-c", f"mkdir {tmp_path}/x; exec sleep 0.2"]) == 0
+    assert (session.tracer.fed > 0) == use_feed
+    records = [r for r in read_jsonl(jsonl) if r["type"] == "syscall"]
+    (mkdir,) = [r for r in records if r["syscall"] == "mkdir"]
+    assert mkdir["action"] == "abort" and mkdir["duration"] is None
+    (sleep,) = [r for r in records if r["syscall"] in ("clock_nanosleep", "nanosleep")]
+    assert 0.2 <= sleep["duration"] < 5, sleep
+    ran = [r for r in records if r["action"] == "allow" and r["retval"] is not None]
+    assert len(ran) > 20 and all(0 < r["duration"] < 5 for r in ran), ran
+    assert [r for r in records if r["retval"] is None and r["duration"] is not None] == []
+
+
 def test_feed_pairs_every_value_with_its_own_call(targets, tmp_path):
     """Four threads make 3,000 lseeks each, and each returns the offset it was
     given: values are paired with their calls in batches, across threads and

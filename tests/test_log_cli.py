@@ -19,20 +19,21 @@ AT_FDCWD = 0xFFFFFFFFFFFFFF9C
 T0 = 1_700_000_000.0
 
 
-def _call(seq, pid, tid, nr, action="allow", origin="default", retval=0, rule=None, arg0=0):
+def _call(seq, pid, tid, nr, action="allow", origin="default", retval=0, rule=None, arg0=0, took=None):
     return ("S", seq, T0 + seq, pid, tid, nr, (arg0, 0, 0, 0, 0, 0), None, action, origin,
-            retval, rule)
+            retval, rule, took)
 
 
 # openat x3 (one aborted, one failing on its own), read x2, getpid faked, in two processes.
+# The calls that ran took 340 µs: 40 the openats, 300 the reads.
 RUN = [
     ("T", 0, T0, "spawn", 10, 10, 1, "process"),
-    _call(1, 10, 10, 257, retval=3, arg0=AT_FDCWD),
+    _call(1, 10, 10, 257, retval=3, arg0=AT_FDCWD, took=10e-6),
     _call(2, 10, 10, 257, "abort", "rule", -13, "r.toml:4", arg0=AT_FDCWD),
-    _call(3, 10, 10, 0, retval=5),
+    _call(3, 10, 10, 0, retval=5, took=100e-6),
     ("T", 4, T0 + 4, "spawn", 20, 20, 10, "process"),
-    _call(5, 20, 20, 257, retval=-2),
-    _call(6, 20, 20, 0, retval=0),
+    _call(5, 20, 20, 257, retval=-2, took=30e-6),
+    _call(6, 20, 20, 0, retval=0, took=200e-6),
     ("G", 7, T0 + 7, 20, 20, signal.SIGTERM),
     _call(8, 20, 20, 39, "fake", "user", 42),
     ("T", 9, T0 + 9, "exit", 20, 20, 10, signal.SIGTERM),
@@ -65,22 +66,24 @@ def test_stats_counts_per_syscall_and_action(db, capsys):
     status, out, err = log(capsys, "stats", db)
     assert status == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["calls", "errors", "allow", "abort", "fake", "syscall"]
+    assert lines[0].split() == ["%", "time", "seconds", "usecs/call", "calls", "errors", "allow", "abort",
+                                "fake", "syscall"]
     table = [line.split() for line in lines if not line.startswith("-")][1:]
-    # Blank cells (zero) vanish in split(): compare by the non-blank numbers.
-    assert table == [["3", "2", "2", "1", "openat"],   # 3 calls, 2 errors, 2 allow, 1 abort
-                     ["2", "2", "read"],                # 2 calls, 2 allow
+    # Blank cells (zero) vanish in split(): compare by the non-blank numbers. As in
+    # strace -c, most time first; a call that never ran (getpid faked) has no time.
+    assert table == [["88.24", "0.000300", "150", "2", "2", "read"],  # 2 calls, 2 allow
+                     ["11.76", "0.000040", "20", "3", "2", "2", "1", "openat"],  # 2 errors, 1 abort
                      ["1", "1", "getpid"],              # 1 call, 1 fake
-                     ["6", "2", "4", "1", "1", "total"]]
+                     ["100.00", "0.000340", "85", "6", "2", "4", "1", "1", "total"]]
     openat = next(line for line in lines if line.endswith(" openat"))
     width = len(lines[0].split("calls")[0]) + len("calls")
-    assert openat[:width].strip() == "3"
+    assert openat[width - 9:width].strip() == "3"
 
 
 def test_stats_with_filter(db, capsys):
     status, out, _ = log(capsys, "stats", db, "--pid", "20")
     assert status == 0
-    assert out.splitlines()[-1].split() == ["3", "1", "2", "1", "total"]
+    assert out.splitlines()[-1].split() == ["100.00", "0.000230", "115", "3", "1", "2", "1", "total"]
 
 
 def test_show_prints_text_lines_in_order(db, capsys):
@@ -146,6 +149,24 @@ def test_newer_schema_is_refused(tmp_path, capsys):
     con.commit()
     status, _, err = log(capsys, "stats", str(path))
     assert status == 2 and "schema version 99" in err
+
+
+def test_schema_version_1_without_durations_is_read(db, tmp_path, capsys):
+    """Databases written before syscalls.duration existed still show and count."""
+    old = tmp_path / "v1.sqlite"
+    con = sqlite3.connect(old)
+    with sqlite3.connect(db) as source:
+        source.backup(con)
+    con.execute("ALTER TABLE syscalls DROP COLUMN duration")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    status, out, _ = log(capsys, "stats", str(old))
+    assert status == 0
+    assert out.splitlines()[-1].split() == ["6", "2", "4", "1", "1", "total"]  # no time columns filled
+    status, out, _ = log(capsys, "show", str(old), "--json")
+    calls = [json.loads(line) for line in out.splitlines() if '"syscall"' in line]
+    assert status == 0 and len(calls) == 6 and all(c["duration"] is None for c in calls)
 
 
 def test_unknown_syscall_suggests_a_name(db, capsys):

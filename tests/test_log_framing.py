@@ -36,7 +36,7 @@ def _read_all(data: bytes | None = None, batches: list | None = None) -> tuple[l
 def test_batches_arrive_whole_and_in_order():
     # Far larger than a pipe buffer (64 KiB), so frames arrive in pieces.
     big = [("S", i, 1.5, 10, 11, 0, (i, 0, 0, 0, 0, 2**64 - 1), {0: b"x" * 100}, "allow",
-            "default", 0, None) for i in range(5000)]
+            "default", 0, None, None) for i in range(5000)]
     batches = [[("G", 0, 1.0, 1, 1, 2)], big, [], [("T", 5, 2.0, "exit", 1, 1, 0, 0)]]
     got, warnings = _read_all(batches=batches)
     assert got == batches
@@ -65,7 +65,7 @@ def test_undecodable_frame_is_skipped_and_the_next_one_read():
 def test_a_batch_marshal_cannot_write_is_pickled():
     # The tracer's kill record carries signal.SIGKILL, an IntEnum: marshal refuses it.
     batch = [("S", 1, 1.0, 10, 10, -1, (11, signal.SIGKILL, 0, 0, 0, 0), None, "kill", "jail",
-              None, None)]
+              None, None, None)]
     got, warnings = _read_all(batches=[batch, [("G", 2, 1.0, 1, 1, 15)]])
     assert got == [batch, [("G", 2, 1.0, 1, 1, 15)]] and warnings == []
     assert got[0][0][6][1] is signal.SIGKILL

@@ -33,7 +33,7 @@ def test_decisions_other_than_a_plain_allow_are_named():
 
 
 def test_unknown_result_is_a_question_mark():
-    event = from_raw(("S", 9, 1.0, 50, 51, 231, (0,) * 6, None, "allow", "default", None, None))
+    event = from_raw(("S", 9, 1.0, 50, 51, 231, (0,) * 6, None, "allow", "default", None, None, None))
     assert event.retval is None and event.errno is None
     line = format_line(event)
     assert line.startswith("[pid    51] exit_group(") and line.endswith(") = ?")
@@ -41,7 +41,7 @@ def test_unknown_result_is_a_question_mark():
 
 def test_a_kill_by_the_jail_is_not_shown_as_a_syscall():
     """The jail's own SIGKILLs are records with number -1 (docs/log-schema.md)."""
-    event = from_raw(("S", 9, 1.0, 50, 51, -1, (60, 9, 0, 0, 0, 0), None, "kill", "jail", None, "untraced child"))
+    event = from_raw(("S", 9, 1.0, 50, 51, -1, (60, 9, 0, 0, 0, 0), None, "kill", "jail", None, "untraced child", None))
     assert format_line(event) == "[pid    51] --- the jail kills pid 60 (untraced child) ---"
     assert format_line(event, color=True) == "\x1b[33m[pid    51] --- the jail kills pid 60 (untraced child) ---\x1b[0m"
 

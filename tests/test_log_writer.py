@@ -27,16 +27,16 @@ RUN = [
     ("T", 0, T0, "spawn", 100, 100, 1, "process"),
     ("T", 1, T0 + 0.1, "exec", 100, 100, 1, "/usr/bin/demo"),
     ("S", 2, T0 + 0.2, 100, 100, 257, (AT_FDCWD, 0x1000, 0, 0, 0, 0), None, "allow",
-     "default", 3, None),
+     "default", 3, None, 2.5e-05),
     # The tracer may send a record as a list it filled in place.
     ["S", 3, T0 + 0.3, 100, 100, 257, (AT_FDCWD, 0x2000, 0x241, 0o644, 0, 0), None, "abort",
-     "rule", -13, "rules.toml:4"],
+     "rule", -13, "rules.toml:4", None],
     ("T", 4, T0 + 0.4, "spawn", 100, 101, 1, "thread"),
-    ("S", 5, T0 + 0.5, 100, 101, 39, (0,) * 6, None, "fake", "user", 7, None),
+    ("S", 5, T0 + 0.5, 100, 101, 39, (0,) * 6, None, "fake", "user", 7, None, None),
     ("T", 6, T0 + 0.6, "spawn", 200, 200, 100, "process"),
     ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT),
     ("T", 8, T0 + 0.8, "exit", 100, 101, 1, 0),
-    ("S", 9, T0 + 0.9, 200, 200, 231, (0,) * 6, None, "allow", "default", None, None),
+    ("S", 9, T0 + 0.9, 200, 200, 231, (0,) * 6, None, "allow", "default", None, None, None),
     ("T", 10, T0 + 1.0, "exit", 200, 200, 100, 3 << 8),
     ("T", 11, T0 + 1.1, "exit", 100, 100, 1, signal.SIGINT),
 ]
@@ -67,6 +67,7 @@ def test_every_sink_gets_every_record(tmp_path):
     assert calls[0]["args"][0] == AT_FDCWD and calls[0]["syscall"] == "openat"
     assert calls[1]["errno"] == "EACCES" and calls[1]["rule"] == "rules.toml:4"
     assert calls[3]["syscall"] == "exit_group" and calls[3]["retval"] is None
+    assert [line["duration"] for line in calls] == [2.5e-05, None, None, None]
     exits = [line for line in lines if line["type"] == "task" and line["kind"] == "exit"]
     assert [(e["exit_code"], e["signal"]) for e in exits] == [(0, None), (3, None), (None, "SIGINT")]
     assert [line for line in lines if line["type"] == "signal"] == [
@@ -91,17 +92,18 @@ def test_database_rows_and_process_tree(tmp_path):
         log.send(RUN)
     con = sqlite3.connect(db)
     meta = dict(con.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == "1" and json.loads(meta["command"]) == ["demo", "-x"]
+    assert meta["schema_version"] == "2" and json.loads(meta["command"]) == ["demo", "-x"]
     assert "started" in meta and "ended" in meta
 
     rows = con.execute("SELECT seq, syscall, arg0, arg1, arg2, arg3, arg4, arg5, action, origin,"
-                       " retval, errno, rule FROM syscalls ORDER BY seq").fetchall()
+                       " retval, errno, rule, duration FROM syscalls ORDER BY seq").fetchall()
     assert [row[0] for row in rows] == [2, 3, 5, 9]
     # AT_FDCWD is stored as the signed -100 and converts back exactly.
     assert rows[0][2] == -100
     assert args_from_db(rows[0][2:8]) == (AT_FDCWD, 0x1000, 0, 0, 0, 0)
-    assert rows[1][8:] == ("abort", "rule", -13, "EACCES", "rules.toml:4")
+    assert rows[1][8:] == ("abort", "rule", -13, "EACCES", "rules.toml:4", None)
     assert rows[3][10] is None
+    assert [row[13] for row in rows] == [2.5e-05, None, None, None]
 
     tasks = con.execute("SELECT tid, pid, ppid, kind, exe, start_seq, exec_seq, end_seq,"
                         " exit_status FROM tasks ORDER BY id").fetchall()
@@ -238,7 +240,7 @@ def test_serve_in_a_thread_with_batches_bigger_than_the_pipe(tmp_path):
     r, w = os.pipe()
     writer = threading.Thread(target=serve, args=(r, sinks))
     writer.start()
-    many = [("S", i, T0, 100, 100, 0, (i, 0, 0, 0, 0, 0), None, "allow", "default", 0, None)
+    many = [("S", i, T0, 100, 100, 0, (i, 0, 0, 0, 0, 0), None, "allow", "default", 0, None, None)
             for i in range(3000)]
     send_batch(w, many)
     send_batch(w, many[:10])
@@ -273,11 +275,11 @@ def test_rows_of_a_loop_and_of_mixed_calls_keep_their_values_and_order(tmp_path)
     statements, others one value per column: every row must read back as sent."""
     _, db, _ = _paths(tmp_path)
     loop = [("S", i, T0 + i / 8, 100, 100, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
-             None) for i in range(70)]
+             None, None) for i in range(70)]
     loop[40] = ("S", 40, T0 + 5, 100, 100, 257, (AT_FDCWD, 0x10, 0, 0, 0, 2**64 - 1), {1: b"/x"},
-                "abort", "rule", -13, "rules.toml:4")
+                "abort", "rule", -13, "rules.toml:4", None)
     loop += [("S", i, T0 + i / 8, 100, 101, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
-              None) for i in range(70, 140)]
+              None, None) for i in range(70, 140)]
     with start_writer(None, False, False, db, None) as log:
         log.send(loop)
     rows = sqlite3.connect(db).execute(
@@ -294,27 +296,29 @@ def test_arguments_are_read_as_unsigned_whatever_the_record_holds():
     from seccomp_jail.log.events import from_raw
 
     event = from_raw(("S", 1, T0, 10, 10, 257, [-100, 0x10, 0, 0, 0, -1], {1: b"/x"}, "edit", "user",
-                      3, None))
+                      3, None, None))
     assert event.args == (AT_FDCWD, 0x10, 0, 0, 0, 2**64 - 1)
     assert event.text == 'openat(AT_FDCWD, "/x", O_RDONLY)'
     assert args_to_db(event.args) == (-100, 0x10, 0, 0, 0, -1)
     with pytest.raises(ValueError):
-        from_raw(("S", 1, T0, 10, 10, 257, (0, 0, 0), None, "allow", "default", 0, None))
+        from_raw(("S", 1, T0, 10, 10, 257, (0, 0, 0), None, "allow", "default", 0, None, None))
 
 
-@pytest.mark.parametrize("retval, errno, rule", [(None, None, None), (-13, "EACCES", 'r\u00e9gles "x".toml:3')])
-def test_jsonl_syscall_line_is_what_json_writes(retval, errno, rule):
+@pytest.mark.parametrize("retval, errno, rule, duration",
+                         [(None, None, None, None), (-13, "EACCES", 'r\u00e9gles "x".toml:3', 1.0000001e-05)])
+def test_jsonl_syscall_line_is_what_json_writes(retval, errno, rule, duration):
     """The sink writes syscall lines itself, for speed: byte for byte json.dumps's."""
     from seccomp_jail.log.events import SyscallEvent
     from seccomp_jail.log.jsonl import dumps, to_dict
 
     event = SyscallEvent(7, T0 + 0.123456789, 100, 101, 257, "openat", (AT_FDCWD, 1, 2, 3, 4, 2**64 - 1),
                          'openat(AT_FDCWD, "a\\\\b\\"\\1", O_RDONLY)\x7f\u00e9', "abort", "rule", retval, errno,
-                         "-1 EACCES (Permission denied)", rule)
+                         "-1 EACCES (Permission denied)", rule, duration)
     expected = {"type": "syscall", "seq": 7, "time": T0 + 0.123456789, "pid": 100, "tid": 101,
                 "nr": 257, "syscall": "openat", "args": list(event.args), "text": event.text,
                 "action": "abort", "origin": "rule", "retval": retval,
-                "retval_text": "-1 EACCES (Permission denied)", "errno": errno, "rule": rule}
+                "retval_text": "-1 EACCES (Permission denied)", "errno": errno, "rule": rule,
+                "duration": duration}
     assert dumps(event) == json.dumps(expected, separators=(",", ":"))
     assert to_dict(event) == expected
 
@@ -325,7 +329,7 @@ def test_writer_runs_on_idle_time_until_it_falls_behind(tmp_path):
     busy cannot starve the log; once it has caught up, idle time again.
     Leaving SCHED_IDLE takes CAP_SYS_NICE: unprivileged, nice 10 throughout."""
     db = str(tmp_path / "log.sqlite")
-    batch = [("S", i, T0, 100, 100, 110, (i, 0, 0, 0, 0, 0), {1: b"x" * 200}, "allow", "default", 0, None)
+    batch = [("S", i, T0, 100, 100, 110, (i, 0, 0, 0, 0, 0), {1: b"x" * 200}, "allow", "default", 0, None, None)
              for i in range(200)]
     privileged = os.geteuid() == 0
     nice = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)

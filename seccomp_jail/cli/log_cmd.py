@@ -19,17 +19,21 @@ read while the run is still going. Its schema is in docs/log-schema.md, so
 `sqlite3 FILE` works too.
 
 examples:
-  seccomp-jail log stats run.sqlite                  # calls and errors per syscall
+  seccomp-jail log stats run.sqlite                  # time, calls and errors per syscall
   seccomp-jail log show run.sqlite --pid 1234 --syscall openat
   seccomp-jail log show run.sqlite --errors          # only failed calls
   seccomp-jail log show run.sqlite --action abort --json | jq .text
 """
 
 _STATS_HELP = """\
-Summarise the syscalls like `strace -c`: for each syscall, how many calls,
-how many failed (returned an errno, including calls the jail aborted), and how
-many got each action (allow, abort, fake, ...). Most called first, then a
-total line. Times are not measured, so there is no % time column.
+Summarise the syscalls like `strace -c`: for each syscall, its share of the
+time spent in syscalls, that time, the time per call, how many calls, how
+many failed (returned an errno, including calls the jail aborted), and how
+many got each action (allow, abort, fake, ...). Most time first, then most
+calls, then a total line. A call's time runs from when the jail let it run
+to its return (wall-clock time, as `strace -c -w` counts it, including the
+wake-up of the stopped task); calls that never ran (aborted, faked) or whose
+return is unknown count in calls but not in time.
 """
 
 _SHOW_HELP = """\
@@ -134,20 +138,29 @@ def _print_stats(db, filters, args: argparse.Namespace) -> None:
     rows = stats(db, filters)
     actions = action_columns(rows)
     total_calls = sum(row.calls for row in rows)
+    total_seconds = sum(row.seconds for row in rows)
     width = max(9, len(str(total_calls)), *(len(action) for action in actions))
     headers = ["calls", "errors", *actions]
-    rule = " ".join(["-" * width] * len(headers) + ["-" * 16])
+    rule = " ".join(["-" * 6, "-" * 11, "-" * 11] + ["-" * width] * len(headers) + ["-" * 16])
 
-    def line(counts: list[int], name: str) -> str:
+    def times(seconds: float, timed: int) -> str:
+        """strace -c's first three columns; blank for calls that never ran."""
+        if not timed:
+            return " " * 30
+        share = 100 * seconds / total_seconds if total_seconds else 0.0
+        return f"{share:6.2f} {seconds:11.6f} {round(seconds * 1e6 / timed):11d}"
+
+    def line(seconds: float, timed: int, counts: list[int], name: str) -> str:
         # Like strace -c, a zero is left blank except in the calls column.
         cells = [str(counts[0]), *(str(n) if n else "" for n in counts[1:])]
-        return " ".join(cell.rjust(width) for cell in cells) + " " + name
+        return f"{times(seconds, timed)} " + " ".join(cell.rjust(width) for cell in cells) + " " + name
 
     out = sys.stdout
-    out.write(" ".join(h.rjust(width) for h in headers) + " syscall\n" + rule + "\n")
+    out.write(f"{'% time':>6} {'seconds':>11} {'usecs/call':>11} "
+              + " ".join(h.rjust(width) for h in headers) + " syscall\n" + rule + "\n")
     for row in rows:
-        out.write(line([row.calls, row.errors, *(row.actions.get(a, 0) for a in actions)],
-                       row.syscall) + "\n")
+        out.write(line(row.seconds, row.timed,
+                       [row.calls, row.errors, *(row.actions.get(a, 0) for a in actions)], row.syscall) + "\n")
     totals = [total_calls, sum(row.errors for row in rows),
               *(sum(row.actions.get(a, 0) for row in rows) for a in actions)]
-    out.write(rule + "\n" + line(totals, "total") + "\n")
+    out.write(rule + "\n" + line(total_seconds, sum(row.timed for row in rows), totals, "total") + "\n")

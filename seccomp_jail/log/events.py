@@ -4,7 +4,7 @@ The tracer sends bare tuples (cheap to build on its hot path); everything
 that costs time -- syscall names, strace-style decoding, errno names --
 happens here, in the writer process. The raw formats are:
 
-    ("S", seq, time, pid, tid, nr, args, captured, action, origin, retval, rule)
+    ("S", seq, time, pid, tid, nr, args, captured, action, origin, retval, rule, duration)
     ("T", seq, time, kind, pid, tid, ppid, detail)
     ("G", seq, time, pid, tid, signo)
 """
@@ -33,6 +33,8 @@ class SyscallEvent(NamedTuple):
     `text` is the decoded call without its result ('openat(AT_FDCWD, ...)');
     `retval` is None when the result is unknown (the task died inside the
     syscall, or the run ended first), and `retval_text` is then "?".
+    `duration`: seconds from when the jail let the call run to its return
+    (strace -T), None when it did not run or its return is unknown.
     """
 
     seq: int
@@ -49,6 +51,7 @@ class SyscallEvent(NamedTuple):
     errno: str | None
     retval_text: str
     rule: str | None
+    duration: float | None = None
 
 
 class TaskEvent(NamedTuple):
@@ -107,7 +110,7 @@ def from_raw(raw: Sequence) -> Event:
     in place); raises ValueError/TypeError on a malformed one."""
     tag = raw[0]
     if tag == "S":  # nearly every record: decoded here, in one call
-        _, seq, time, pid, tid, nr, args, captured, action, origin, retval, rule = raw
+        _, seq, time, pid, tid, nr, args, captured, action, origin, retval, rule, duration = raw
         a0, a1, a2, a3, a4, a5 = args  # ValueError unless exactly six
         if type(args) is not tuple or (a0 | a1 | a2 | a3 | a4 | a5) >> 64:  # a list; negative or too big
             args = (a0 & U64, a1 & U64, a2 & U64, a3 & U64, a4 & U64, a5 & U64)
@@ -120,7 +123,7 @@ def from_raw(raw: Sequence) -> Event:
             text, retval_text, errno = _undecoded(name, args, retval)
         # _make: tuple.__new__ in C, where the class call goes through a Python __new__.
         return _make_syscall((seq, float(time), pid, tid, nr, name, args, text, action, origin,
-                              retval, errno, retval_text, rule))
+                              retval, errno, retval_text, rule, duration))
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":

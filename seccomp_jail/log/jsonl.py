@@ -3,7 +3,7 @@
 Every line has "type" ("syscall", "task" or "signal"), "seq" and "time".
 Syscall lines always carry the fixed keys pid, tid, nr, syscall, args (six
 unsigned integers), action, origin and retval (null when unknown), plus
-text, retval_text, errno and rule. docs/log-schema.md lists them all.
+text, retval_text, errno, rule and duration. docs/log-schema.md lists them all.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ def _syscall_line(e: SyscallEvent) -> str:
     (ints and floats print as json prints them; strings go through its own quoting)."""
     a0, a1, a2, a3, a4, a5 = e.args
     retval = "null" if e.retval is None else e.retval
+    duration = "null" if e.duration is None else repr(e.duration)
     return (f'{{"type":"syscall","seq":{e.seq},"time":{e.time!r},"pid":{e.pid},"tid":{e.tid},'
             f'"nr":{e.nr},"syscall":{_string(e.syscall)},"args":[{a0},{a1},{a2},{a3},{a4},{a5}],'
             f'"text":{_string(e.text)},"action":{_string(e.action)},"origin":{_string(e.origin)},'
             f'"retval":{retval},"retval_text":{_string(e.retval_text)},"errno":{_optional(e.errno)},'
-            f'"rule":{_optional(e.rule)}}}')
+            f'"rule":{_optional(e.rule)},"duration":{duration}}}')
 
 
 def _optional(text: str | None) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from seccomp_jail.arch.syscalls import native_table
-from seccomp_jail.log.db import SCHEMA_VERSION, SIGNAL_COLUMNS, SYSCALL_COLUMNS, syscall_from_row
+from seccomp_jail.log.db import READABLE_VERSIONS, SIGNAL_COLUMNS, SYSCALL_COLUMNS, syscall_from_row
 from seccomp_jail.log.events import Event, SignalEvent, TaskEvent
 
 # Actions in the order `stats` shows their columns; others follow alphabetically.
@@ -54,10 +54,14 @@ class Filters:
 
 @dataclass
 class SyscallStats:
+    """`seconds`: the durations added up, of the `timed` calls that have one."""
+
     syscall: str
     calls: int
     errors: int
     actions: dict[str, int]
+    seconds: float = 0.0
+    timed: int = 0
 
 
 def open_db(path: str) -> sqlite3.Connection:
@@ -72,9 +76,10 @@ def open_db(path: str) -> sqlite3.Connection:
         raise QueryError(f"{path}: not a seccomp-jail log database ({exc})") from None
     if row is None:
         raise QueryError(f"{path}: not a seccomp-jail log database (no schema version)")
-    if row[0] != str(SCHEMA_VERSION):
+    if row[0] not in map(str, READABLE_VERSIONS):
+        readable = " and ".join(map(str, READABLE_VERSIONS))
         raise QueryError(f"{path}: log schema version {row[0]}, this seccomp-jail reads "
-                         f"version {SCHEMA_VERSION}")
+                         f"versions {readable}")
     return db
 
 
@@ -101,18 +106,21 @@ def events(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
 
 
 def stats(db: sqlite3.Connection, filters: Filters) -> list[SyscallStats]:
-    """Calls, failures (an errno result) and calls per action, for each syscall;
-    most called first."""
+    """Calls, failures (an errno result), calls per action and time spent, for
+    each syscall; as strace -c orders them: most time first, then most calls."""
     where, params = _where(filters, syscalls=True)
+    duration = _duration_column(db)
     per_syscall: dict[str, SyscallStats] = {}
-    for name, action, calls, errors in db.execute(
-            f"SELECT syscall, action, COUNT(*), COUNT(errno) FROM syscalls{where}"
-            " GROUP BY syscall, action", params):
+    for name, action, calls, errors, seconds, timed in db.execute(
+            f"SELECT syscall, action, COUNT(*), COUNT(errno), TOTAL({duration}), COUNT({duration})"
+            f" FROM syscalls{where} GROUP BY syscall, action", params):
         row = per_syscall.setdefault(name, SyscallStats(name, 0, 0, {}))
         row.calls += calls
         row.errors += errors
         row.actions[action] = calls
-    return sorted(per_syscall.values(), key=lambda row: (-row.calls, row.syscall))
+        row.seconds += seconds
+        row.timed += timed
+    return sorted(per_syscall.values(), key=lambda row: (-row.seconds, -row.calls, row.syscall))
 
 
 def action_columns(rows: list[SyscallStats]) -> list[str]:
@@ -140,8 +148,15 @@ def _where(filters: Filters, syscalls: bool) -> tuple[str, list]:
 
 def _syscalls(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
     where, params = _where(filters, syscalls=True)
-    query = f"SELECT {', '.join(SYSCALL_COLUMNS)} FROM syscalls{where} ORDER BY seq, id"
+    columns = [*SYSCALL_COLUMNS[:-1], _duration_column(db)]
+    query = f"SELECT {', '.join(columns)} FROM syscalls{where} ORDER BY seq, id"
     return map(syscall_from_row, db.execute(query, params))
+
+
+def _duration_column(db: sqlite3.Connection) -> str:
+    """`duration`, or NULL in a database of schema version 1, which lacks it."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(syscalls)")}
+    return "duration" if "duration" in columns else "NULL"
 
 
 def _signals(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:

@@ -88,8 +88,10 @@ OWN_FILTER = frozenset(("seccomp", "prctl"))
 # Calls with a check of their own at entry: one set test on the hot path.
 CHECKED_AT_ENTRY = CLONE_FAMILY | GUARDED | OWN_FILTER | AIMED
 
-# Indexes into a syscall record (see seccomp_jail.log.writer for the layout).
-R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE = 5, 6, 7, 8, 9, 10, 11
+# Indexes into a syscall record (see seccomp_jail.log.events for the layout).
+# R_RUN: while the call is in flight, when it was resumed to run (monotonic
+# ns; None when it never ran); once it is logged, how long it ran (seconds).
+R_NR, R_ARGS, R_CAPTURED, R_ACTION, R_ORIGIN, R_RETVAL, R_RULE, R_RUN = 5, 6, 7, 8, 9, 10, 11, 12
 
 _U64 = struct.Struct("<Q")
 _S32 = struct.Struct("<i")
@@ -430,7 +432,7 @@ class Tracer:
         if verdict[0] != _ALLOW:
             if task.feed_t or self._closed:
                 self._feed_sync(task)
-            record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None]
+            record = ["S", self._seq, time.time(), task.pid, tid, nr, args, captured, "", "", None, None, None]
             self._apply(task, record, verdict)
             return
         if nr in self._unlogged:
@@ -440,14 +442,15 @@ class Tracer:
         now = _now()
         if task.feed_t:  # the last call's value is in the feed now
             self._close_fed(task)
+        started = _mono()  # before it runs: its exit comes later
         if nr in self._quick and self._feed_pending < self._feed_cap:
-            task.feed_t = _mono()  # before it runs: its exit sample comes later
+            task.feed_t = started
             _raw(_CONT, tid, 0, 0)
             self._feed_pending += 1
         else:
             _raw(_SYSCALL, tid, 0, 0)
         task.record = ["S", self._seq, now, task.pid, tid, nr, args, captured,
-                       verdict[2], verdict[3], None, verdict[4]]
+                       verdict[2], verdict[3], None, verdict[4], started]
         if len(self._closed) >= FEED_BATCH:
             self._feed_flush()
 
@@ -476,7 +479,7 @@ class Tracer:
         self._seq += 1
         self._skip(task.tid, -errno.EPERM)
         self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, captured,
-                   "abort", "jail", -errno.EPERM, why])
+                   "abort", "jail", -errno.EPERM, why, None])
 
     def _refusal(self, task: Task, name: str, args: tuple[int, ...]) -> str:
         """Why the jail refuses this call of AIMED, or "" when it does not."""
@@ -551,6 +554,7 @@ class Tracer:
         tid = task.tid
         if kind == V.ALLOW:
             task.record = record
+            record[R_RUN] = _mono()
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
         elif kind == V.ABORT or kind == V.FAKE:
             retval = -value if kind == V.ABORT else value
@@ -563,6 +567,7 @@ class Tracer:
         elif kind == V.TAMPER:
             task.record = record
             task.tamper = value
+            record[R_RUN] = _mono()
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
         elif kind == V.EDIT:
             nr, args = value
@@ -572,6 +577,7 @@ class Tracer:
             plan = self._entry_plan(nr)[1]
             record[R_CAPTURED] = plan(args, task.mem) if plan else None
             task.record = record
+            record[R_RUN] = _mono()
             ptrace.raw(ptrace.SYSCALL, tid, 0, 0)
         elif kind == V.KILL:
             task.record = record  # completed (retval None) when the task dies
@@ -687,17 +693,19 @@ class Tracer:
         for entry in closed:
             record = entry[0]
             retval = entry[3] if entry[2] else None
+            record[R_RUN] = (entry[2] - entry[1]) / 1e9 if entry[2] else None
             if entry[5] and retval == _SKIPPED:
                 # Killed at its seccomp stop (exit_group of another thread,
                 # SIGKILL): the kernel skipped the call, and its exit shows
                 # the -ENOSYS every syscall starts with. It never returned.
-                retval = None
+                retval = record[R_RUN] = None
             record[R_RETVAL] = retval
             emit(record)
         self._feed_pending -= len(closed)
         self.fed += len(closed)
 
     def _on_syscall_exit(self, tid: int) -> None:
+        stopped = _mono()
         task = self.tasks.get(tid)
         if task is not None and (task.feed_t or self._closed):
             self._feed_sync(task)
@@ -722,6 +730,8 @@ class Tracer:
         extra = plan(record[R_ARGS], retval, task.mem) if plan and retval is not None else None
         _raw(_CONT, tid, 0, 0)  # resume before the bookkeeping
         record[R_RETVAL] = retval
+        started = record[R_RUN]
+        record[R_RUN] = (stopped - started) / 1e9 if started and retval is not None else None
         if extra:
             record[R_CAPTURED] = {**(record[R_CAPTURED] or {}), **extra}
         self.emit(record)
@@ -795,7 +805,7 @@ class Tracer:
         task `pid`/`tid` (number -1: no syscall of the program's)."""
         self._seq += 1
         self.emit(["S", self._seq, time.time(), pid, tid, -1, (target, signal.SIGKILL, 0, 0, 0, 0),
-                   None, "kill", "jail", None, why])
+                   None, "kill", "jail", None, why, None])
 
     # ----- everything else -----------------------------------------------------
 
@@ -906,6 +916,7 @@ class Tracer:
             self._feed_sync(task, died=True)
         for record in (task.record, task.held):
             if record is not None:
+                record[R_RUN] = None
                 self.emit(record)  # retval stays None: it never returned
         task.record = task.held = None
         task.mem.close()
