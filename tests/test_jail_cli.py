@@ -136,6 +136,15 @@ def test_text_log_waits_when_the_program_made_stderr_non_blocking(workdir, targe
     assert "seccomp-jail" not in err, err[-500:]
 
 
+def test_text_log_with_durations(jail, workdir, tmp_path):
+    log = tmp_path / "trace.txt"
+    run = jail(["sh", "-c", "exec sleep 0.2"], options=("-T", "-o", str(log)), quiet=False)
+    assert run.status == 0
+    (line,) = [line for line in log.read_text().splitlines() if "nanosleep(" in line]
+    match = re.search(r" = 0 <(\d+\.\d{6})>$", line)
+    assert match and 0.2 <= float(match.group(1)) < 5, line
+
+
 @pytest.mark.parametrize("option", ["--db", "--jsonl", "-o"])
 def test_log_that_cannot_be_opened_stops_the_run_before_the_program(workdir, tmp_path, option):
     """The log files open while the jail starts; a bad one is still one line and

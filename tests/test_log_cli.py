@@ -98,6 +98,12 @@ def test_show_prints_text_lines_in_order(db, capsys):
     assert lines[6].startswith("[pid    20] getpid(") and lines[6].endswith("= 42 (fake by user)")
 
 
+def test_show_with_durations(db, capsys):
+    status, out, _ = log(capsys, "show", db, "-T", "--syscall", "read")
+    assert status == 0
+    assert [line.rsplit(" ", 1)[1] for line in out.splitlines()] == ["<0.000100>", "<0.000200>"]
+
+
 def test_show_filters(db, capsys):
     _, out, _ = log(capsys, "show", db, "--pid", "20")
     assert len(out.splitlines()) == 5 and all(line.startswith("[pid    20]") for line in out.splitlines())

@@ -77,3 +77,11 @@ def test_colour_only_when_asked():
     assert format_line(failed, color=True) == RED + format_line(failed) + RESET
     assert format_line(call(), color=True) == format_line(call())
     assert "\x1b" not in format_line(denied) + format_line(failed)
+
+
+def test_durations_end_the_line_as_strace_t_prints_them():
+    timed = call()._replace(duration=0.0000125)
+    assert format_line(timed) == format_line(call())  # only when asked for
+    assert format_line(timed, durations=True) == '[pid  1235] openat(AT_FDCWD, "/etc", O_RDONLY) = 3 <0.000013>'
+    never_ran = call("abort", "rule", -13, "EACCES", "-1 EACCES (Permission denied)", "r.toml:4")
+    assert format_line(never_ran, durations=True).endswith("(abort by rule r.toml:4)")

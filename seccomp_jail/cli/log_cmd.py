@@ -59,6 +59,8 @@ def add_parser(subparsers) -> None:
     show = commands.add_parser(
         "show", parents=[filters], help="list the recorded syscalls, signals and exits",
         description=_SHOW_HELP, formatter_class=HelpFormatter)
+    show.add_argument("-T", dest="durations", action="store_true",
+                      help="end each syscall's line with the time it ran, <seconds> (as strace -T)")
     show.add_argument("--json", action="store_true",
                       help="one JSON object per line, as written by `run --jsonl`")
     show.set_defaults(func=run_show)
@@ -127,7 +129,7 @@ def _print_events(db, filters, args: argparse.Namespace) -> None:
         return
     color = out.isatty() and "NO_COLOR" not in os.environ
     for event in events(db, filters):
-        line = format_line(event, color)
+        line = format_line(event, color, args.durations)
         if line is not None:
             out.write(line + "\n")
 

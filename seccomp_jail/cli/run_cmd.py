@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--db", metavar="FILE", help="also log to an SQLite database (see `seccomp-jail log`)")
     p.add_argument("--jsonl", metavar="FILE", help="also log as JSON lines, one object per record")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the log (default: auto)")
+    p.add_argument("-T", dest="durations", action="store_true",
+                   help="end each syscall's line with the time it ran, <seconds> (as strace -T)")
     p.add_argument(
         "--notify-timeout", type=_seconds, default=30.0, metavar="SECONDS",
         help="how long a `notify` syscall waits for a decision (default 30; 0 decides at once; 'inf' waits forever)",
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     closed = getattr(args, "closed_std_fds", ())
     options = SessionOptions(
         text=args.output, quiet=args.quiet or 2 in closed,  # no stderr: no text log there
-        color=color, db=args.db, jsonl=args.jsonl,
+        color=color, durations=args.durations, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
         close_fds=closed,
     )

@@ -30,14 +30,17 @@ _BUFFER = 1 << 16
 JAIL_KILL_NR = -1  # the number of the record of a SIGKILL the jail sent (see docs/log-schema.md)
 
 
-def format_line(event: Event, color: bool = False) -> str | None:
-    """The text line for one event, or None for events the text log leaves out."""
+def format_line(event: Event, color: bool = False, durations: bool = False) -> str | None:
+    """The text line for one event, or None for events the text log leaves out.
+    `durations`: a call's line ends with how long it ran, as strace -T prints it."""
     prefix = f"[pid {event.tid:5d}] "
     if isinstance(event, SyscallEvent):
         if event.nr == JAIL_KILL_NR and event.origin == "jail":  # no syscall: the jail's own SIGKILL
             line = f"{prefix}--- the jail kills pid {event.args[0]} ({event.rule}) ---"
             return f"{_YELLOW}{line}{_RESET}" if color else line
         line = f"{prefix}{event.text} = {event.retval_text}{_decision(event)}"
+        if durations and event.duration is not None:
+            line += f" <{event.duration:.6f}>"
         if color:
             if event.action in _DENIALS:
                 return f"{_YELLOW}{line}{_RESET}"
@@ -77,24 +80,25 @@ class TextSink:
     """Writes text lines; flushed once per batch so `tail -f` follows along
     without a write() per line."""
 
-    def __init__(self, stream: TextIO, color: bool) -> None:
+    def __init__(self, stream: TextIO, color: bool, durations: bool = False) -> None:
         self._stream = stream
         self._color = color
+        self._durations = durations
 
     @classmethod
-    def to_file(cls, path: str, color: bool) -> TextSink:
+    def to_file(cls, path: str, color: bool, durations: bool = False) -> TextSink:
         return cls(open(path, "w", buffering=_BUFFER, encoding="utf-8",
-                        errors="backslashreplace"), color=color)
+                        errors="backslashreplace"), color, durations)
 
     @classmethod
-    def to_stderr(cls, color: bool) -> TextSink:
+    def to_stderr(cls, color: bool, durations: bool = False) -> TextSink:
         # Our own buffer on fd 2: sys.stderr may be line-buffered or replaced.
         # The program may make fd 2 non-blocking: writes there wait for room.
         raw = io.BufferedWriter(PatientFile(2), _BUFFER)
-        return cls(io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace"), color=color)
+        return cls(io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace"), color, durations)
 
     def handle(self, event: Event) -> None:
-        line = format_line(event, self._color)
+        line = format_line(event, self._color, self._durations)
         if line is not None:
             self._stream.write(line + "\n")
 

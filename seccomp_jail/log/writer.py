@@ -43,18 +43,19 @@ class LogError(Exception):
 
 
 def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
-               jsonl: str | None, *, command: Sequence[str] = ()) -> list[Sink]:
+               jsonl: str | None, *, command: Sequence[str] = (), durations: bool = False) -> list[Sink]:
     """Open every requested sink, or none: on failure the opened ones are closed
     and LogError names the destination and the reason.
 
     `color` colours the text lines, wherever they go: the caller decides
     (`sys.stderr.isatty()` for stderr, --color=always for a file);
+    `durations` ends them with each call's duration (strace -T);
     `command` is recorded in the database's meta table.
     """
     # Sink modules are imported here, in the writer process, and only those
     # asked for: the tracer waits for the writer before starting the program.
     sinks: list[Sink] = []
-    for where, opener in _openers(text, text_to_stderr, color, db, jsonl, command):
+    for where, opener in _openers(text, text_to_stderr, color, db, jsonl, command, durations):
         try:
             sinks.append(opener())
         except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
@@ -66,20 +67,20 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
 
 
 def has_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
-              jsonl: str | None, *, command: Sequence[str] = ()) -> bool:
+              jsonl: str | None, *, command: Sequence[str] = (), durations: bool = False) -> bool:
     """Whether `open_sinks` (same arguments) would open any sink: without one
     (`run -q` alone) there is no log, and no writer needs to run."""
-    return bool(_openers(text, text_to_stderr, color, db, jsonl, command))
+    return bool(_openers(text, text_to_stderr, color, db, jsonl, command, durations))
 
 
-def _openers(text, text_to_stderr, color, db, jsonl, command) -> list[tuple[str, Callable[[], Sink]]]:
+def _openers(text, text_to_stderr, color, db, jsonl, command, durations) -> list[tuple[str, Callable[[], Sink]]]:
     """(destination, opener) for every sink asked for, in the order they open."""
     started = time.time()
     openers = []
     if text_to_stderr:
-        openers.append(("stderr", lambda: _text_sink().to_stderr(color)))
+        openers.append(("stderr", lambda: _text_sink().to_stderr(color, durations)))
     if text:
-        openers.append((text, lambda: _text_sink().to_file(text, color)))
+        openers.append((text, lambda: _text_sink().to_file(text, color, durations)))
     if jsonl:
         openers.append((jsonl, lambda: _jsonl_sink(jsonl)))
     if db:
@@ -243,7 +244,8 @@ class WriterHandle:
 
 
 def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | None,
-                 jsonl: str | None, *, command: Sequence[str] = (), wait: bool = True) -> WriterHandle:
+                 jsonl: str | None, *, command: Sequence[str] = (), durations: bool = False,
+                 wait: bool = True) -> WriterHandle:
     """Fork the writer process with the sinks of `open_sinks` (same arguments).
 
     Returns once the sinks are open; raises LogError, with nothing left
@@ -262,7 +264,7 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
             os.close(data_w)
             os.close(done_r)
             if os.fork() == 0:
-                _writer_main(data_r, done_w, text, text_to_stderr, color, db, jsonl, command)
+                _writer_main(data_r, done_w, text, text_to_stderr, color, db, jsonl, command, durations)
         except BaseException as exc:  # never return into the caller's code in a fork
             warn(f"log writer failed: {exc!r}")
             code = 1
@@ -308,7 +310,7 @@ def _queued(fd: int) -> int:
 
 
 def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, jsonl,
-                 command) -> None:
+                 command, durations) -> None:
     """Body of the writer process; the caller _exits when it returns."""
     os.write(done_w, f"pid {os.getpid()}\n".encode())
     # It outlives the user's signals to finish the log. SIGTTOU: in a process
@@ -330,7 +332,7 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
         low = fd + 1
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
     try:
-        sinks = open_sinks(text, text_to_stderr, color, db, jsonl, command=command)
+        sinks = open_sinks(text, text_to_stderr, color, db, jsonl, command=command, durations=durations)
     except LogError as exc:
         os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
         return

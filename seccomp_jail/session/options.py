@@ -12,6 +12,7 @@ class SessionOptions(NamedTuple):
     text: str | None = None  # -o FILE; None: stderr unless quiet
     quiet: bool = False
     color: bool = False
+    durations: bool = False  # -T: text lines end with the call's duration
     db: str | None = None
     jsonl: str | None = None
     notify_timeout: float | None = 30.0  # None waits forever
@@ -33,7 +34,7 @@ class SessionOptions(NamedTuple):
     def sinks(self, argv: Sequence[str] = ()) -> dict:
         """The log writer's sinks for a run of `argv` (log.writer.start_writer's arguments)."""
         return dict(text=self.text, text_to_stderr=self.text is None and not self.quiet, color=self.color,
-                    db=self.db, jsonl=self.jsonl, command=list(argv))
+                    db=self.db, jsonl=self.jsonl, command=list(argv), durations=self.durations)
 
     @property
     def logged(self) -> bool:
