@@ -271,24 +271,26 @@ def test_database_is_readable_while_the_run_goes_on(tmp_path):
 
 
 def test_rows_of_a_loop_and_of_mixed_calls_keep_their_values_and_order(tmp_path):
-    """A loop's calls (alike but for seq and time) are written in shared-value
-    statements, others one value per column: every row must read back as sent."""
+    """A loop's calls (alike but for seq, time and duration; some durations
+    unknown) are written in shared-value statements, others one value per
+    column: every row must read back as sent."""
     _, db, _ = _paths(tmp_path)
     loop = [("S", i, T0 + i / 8, 100, 100, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
-             None, None) for i in range(70)]
+             None, i * 1e-6 if i % 3 else None) for i in range(70)]
     loop[40] = ("S", 40, T0 + 5, 100, 100, 257, (AT_FDCWD, 0x10, 0, 0, 0, 2**64 - 1), {1: b"/x"},
                 "abort", "rule", -13, "rules.toml:4", None)
     loop += [("S", i, T0 + i / 8, 100, 101, 110, (1, 2, 3, 4, 5, 6), None, "allow", "default", 99,
-              None, None) for i in range(70, 140)]
+              None, i * 1e-6) for i in range(70, 140)]
     with start_writer(None, False, False, db, None) as log:
         log.send(loop)
     rows = sqlite3.connect(db).execute(
-        "SELECT seq, time, tid, syscall, arg0, arg5, text, action, origin, retval, errno, retval_text,"
-        " rule FROM syscalls ORDER BY id").fetchall()
+        "SELECT seq, time, tid, duration, syscall, arg0, arg5, text, action, origin, retval, errno,"
+        " retval_text, rule FROM syscalls ORDER BY id").fetchall()
     getppid = ("getppid", 1, 6, "getppid()", "allow", "default", 99, None, "99", None)
     openat = ("openat", -100, -1, 'openat(AT_FDCWD, "/x", O_RDONLY)', "abort", "rule", -13, "EACCES",
               "-1 EACCES (Permission denied)", "rules.toml:4")
-    assert rows == [(raw[1], raw[2], raw[4], *(openat if raw[1] == 40 else getppid)) for raw in loop]
+    assert rows == [(raw[1], raw[2], raw[4], raw[12], *(openat if raw[1] == 40 else getppid))
+                    for raw in loop]
 
 
 def test_arguments_are_read_as_unsigned_whatever_the_record_holds():
