@@ -55,8 +55,11 @@ def test_exits_and_signals():
     assert format_line(exit3) == "[pid  1234] +++ exited with 3 +++"
     assert format_line(killed) == "[pid  1234] +++ killed by SIGKILL +++"
     assert format_line(core) == "[pid  1234] +++ killed by SIGSEGV (core dumped) +++"
-    superseded = from_raw(("T", 1, 0.0, "exit", 1234, 1234, 1, None))  # no status of its own
-    assert format_line(superseded) == "[pid  1234] +++ superseded by execve +++"
+    # Thread 1240 ran execve: the leader and 1240 end with no status of their
+    # own; one line, as strace prints it, under the pid the process keeps.
+    assert format_line(from_raw(("T", 1, 0.0, "exit", 1234, 1234, 1, None))) is None
+    superseded = from_raw(("T", 2, 0.0, "exit", 1234, 1240, 1, None))
+    assert format_line(superseded) == "[pid  1234] +++ superseded by execve in pid 1240 +++"
     assert format_line(SignalEvent(1, 0.0, 1234, 1236, 2, "SIGINT")) == "[pid  1236] --- SIGINT ---"
     assert format_line(TaskEvent(1, 0.0, "spawn", 1234, 1236, 1234, "thread")) is None
     assert format_line(TaskEvent(1, 0.0, "exec", 1234, 1234, 1, "/bin/ls")) is None

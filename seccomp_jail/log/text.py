@@ -50,14 +50,24 @@ def format_line(event: Event, color: bool = False, durations: bool = False) -> s
     if isinstance(event, SignalEvent):
         return f"{prefix}--- {event.signal} ---"
     if isinstance(event, TaskEvent) and event.kind == "exit":
+        if event.detail is None:  # see below
+            return _superseded(event)
         return f"{prefix}+++ {describe_exit(event.detail)} +++"
     return None
 
 
-def describe_exit(status: int | None) -> str:
+def _superseded(event: TaskEvent) -> str | None:
+    """A thread other than the leader ran execve: the old leader and that
+    thread's old tid end with no status of their own. Like strace, one line,
+    under the process's pid, which goes on: '+++ superseded by execve in pid
+    TID +++', TID being the exec'ing thread's old id."""
+    if event.tid == event.pid:
+        return None
+    return f"[pid {event.pid:5d}] +++ superseded by execve in pid {event.tid} +++"
+
+
+def describe_exit(status: int) -> str:
     """'exited with 0', 'killed by SIGSEGV (core dumped)' from a wait status."""
-    if status is None:
-        return "superseded by execve"
     if os.WIFEXITED(status):
         return f"exited with {os.WEXITSTATUS(status)}"
     if os.WIFSIGNALED(status):
