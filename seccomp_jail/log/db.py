@@ -184,7 +184,7 @@ class DbSink:
 
     def handle(self, event: Event) -> None:
         if isinstance(event, SyscallEvent):
-            # Unpacked as a tuple: one step, where 14 attribute reads cost ~0.6 µs a record.
+            # Unpacked as a tuple: one step, where 15 attribute reads cost ~0.6 µs a record.
             seq, when, pid, tid, nr, name, args, text, action, origin, retval, errno, retval_text, rule, took = event
             a0, a1, a2, a3, a4, a5 = args
             if not (a0 < _SIGN_BIT and a1 < _SIGN_BIT and a2 < _SIGN_BIT and a3 < _SIGN_BIT
