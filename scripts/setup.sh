@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     need=()
-    for pkg in python3 python3-venv libseccomp2 gcc libc6-dev strace; do
+    # gcc, libc6-dev, strace: the tests and benchmarks; gettext: msgfmt checks the translations
+    for pkg in python3 python3-venv libseccomp2 gcc libc6-dev strace gettext; do
         dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done
     if [ ${#need[@]} -gt 0 ]; then

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import unicodedata
+
+from seccomp_jail.i18n import language, tr
 
 
 def terminal_columns(fallback: int = 80) -> int:
@@ -29,13 +33,37 @@ def terminal_columns(fallback: int = 80) -> int:
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and epilogs printed as written, options wrapped to the terminal."""
+    """Descriptions and epilogs printed as written, options wrapped to the
+    terminal, every text in the user's language (seccomp_jail.i18n): help is
+    translated as it is printed, so the parsers are written in English only."""
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None) -> None:
         if width is None:
             width = terminal_columns() - 2  # the margin argparse leaves
         super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(tr(text))
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return tr(action.help) if action.help else action.help
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if text.isascii():
+            return super()._split_lines(text, width)
+        return wrap_wide(" ".join(text.split()), width)
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(tr(heading) if heading else heading)
+
+
+def translate_argparse() -> None:
+    """argparse's own words ("usage:", its error messages) come through its
+    module-level gettext `_`; in a translated UI, through our catalog."""
+    if language() != "en":
+        argparse._ = tr
+        argparse.ngettext = lambda singular, plural, n: tr(singular if n == 1 else plural)
 
 
 class Parser(argparse.ArgumentParser):
@@ -44,3 +72,30 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, formatter_class: type = HelpFormatter, **kwargs) -> None:
         super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
+_UNITS = re.compile(r"[\x21-\x7e]+| |.")  # an ASCII word, a space, or one other character
+_NO_LINE_START = frozenset("，。、；：！？）」』】")  # hang past the margin instead
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: a wide (CJK) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap_wide(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns (closing punctuation may hang past
+    it). textwrap counts characters and breaks at spaces only; Chinese text
+    has two-column characters and few spaces, and may break between any two
+    of its characters."""
+    lines, line, used = [], "", 0
+    for unit in _UNITS.findall(text):
+        size = display_width(unit)
+        if used + size > width and line.strip() and unit not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = ("", 0) if unit == " " else (unit, size)
+        else:
+            line, used = line + unit, used + size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines

@@ -53,7 +53,7 @@ def add_parser(subparsers) -> None:
     commands = log.add_subparsers(dest="log_command", metavar="{stats,show}", required=True)
     filters = _filter_options()
     stats_parser = commands.add_parser(
-        "stats", parents=[filters], help="calls, errors and actions per syscall (like strace -c)",
+        "stats", parents=[filters], help="time, calls, errors and actions per syscall (like strace -c)",
         description=_STATS_HELP, formatter_class=HelpFormatter)
     stats_parser.set_defaults(func=run_stats)
     show = commands.add_parser(

@@ -14,7 +14,7 @@ import sys
 
 from seccomp_jail import __version__
 from seccomp_jail.cli.commands import COMMANDS
-from seccomp_jail.cli.helpformat import Parser
+from seccomp_jail.cli.helpformat import Parser, translate_argparse
 
 DESCRIPTION = """\
 Run a program in a syscall jail: every system call of the program and of all
@@ -32,6 +32,7 @@ its descendants is judged by rules, logged, and can be denied or faked.
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command`, only that subcommand (and its module): enough
     for a command line that starts with it, the top level just hands it over."""
+    translate_argparse()
     parser = Parser(prog="seccomp-jail", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"seccomp-jail {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,0 +1,104 @@
+"""The command line in Chinese where the locale asks for it, English otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import gettext
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import jail_command, jail_env
+
+import seccomp_jail.i18n
+
+from seccomp_jail.cli.helpformat import display_width, wrap_wide
+from seccomp_jail.cli.main import build_parser
+from seccomp_jail.i18n import CATALOGS, language, read_po
+
+CATALOG = read_po(str(Path(seccomp_jail.i18n.__file__).with_name(CATALOGS["zh"])))
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "zh_TW.UTF-8"}, "zh"),
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}, "en"),          # LC_ALL wins
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "en_US.UTF-8", "LANGUAGE": "zh_CN:en"}, "zh"),  # gettext's LANGUAGE first...
+    ({"LANG": "C", "LANGUAGE": "zh_CN"}, "en"),              # ...unless the locale is C
+    ({"LANG": "de_DE.UTF-8", "LANGUAGE": ":zh_CN"}, "zh"),
+])
+def test_language_from_the_locale(env, expected):
+    assert language(env) == expected
+
+
+def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
+    """Every description, epilog, group title and help text of the parser tree."""
+    out.update(t for t in (parser.description, parser.epilog) if t)
+    out.update(g.title for g in parser._action_groups if g.title)
+    for action in parser._actions:
+        if action.help and action.help != argparse.SUPPRESS:
+            out.add(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            out.update(choice.help for choice in action._choices_actions if choice.help)
+            for sub in action.choices.values():
+                _shown_texts(sub, out)
+    return out
+
+
+def test_every_help_text_has_a_translation_and_every_translation_a_text():
+    shown = _shown_texts(build_parser(), set())
+    assert sorted(shown - CATALOG.keys()) == []
+    argparse_words = {key for key in CATALOG if key not in shown}
+    source = open(argparse.__file__, encoding="utf-8").read()
+    assert [key for key in argparse_words if repr(key) not in source and f'"{key}"' not in source] == []
+
+
+def _cli(lang: str, *args: str) -> subprocess.CompletedProcess:
+    env = jail_env({"LANG": lang, "COLUMNS": "80"})
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        env.pop(name, None)
+    return subprocess.run(jail_command(*args), env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_help_in_chinese_and_english():
+    zh = _cli("zh_CN.UTF-8", "run", "--help")
+    assert zh.returncode == 0
+    assert zh.stdout.startswith("用法：seccomp-jail run [options] -- PROGRAM [ARGS...]")
+    assert "规则文件（TOML）；默认：全部允许并记录" in zh.stdout
+    assert "rule file" not in zh.stdout
+    assert all(display_width(line) <= 80 or line.rstrip().endswith(("）", "，", "。"))
+               for line in zh.stdout.splitlines() if not line.lstrip().startswith("seccomp-jail"))
+    en = _cli("C.UTF-8", "run", "--help")
+    assert en.stdout.startswith("usage: seccomp-jail run") and "rule file (TOML)" in en.stdout
+
+
+def test_argparse_errors_in_chinese():
+    result = _cli("zh_CN.UTF-8", "log", "stats")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == "seccomp-jail log stats：错误：缺少以下参数：DB"
+
+
+def test_wide_text_wraps_by_columns():
+    text = "把类似 strace 的日志写到 FILE，而不是标准错误（其他日志照常写入）"
+    lines = wrap_wide(text, 20)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(display_width(line) <= 20 or line.endswith(("）", "，")) for line in lines)
+    assert not any(line.startswith(("）", "，")) for line in lines)
+
+
+def test_po_reader_reads_what_gettext_reads(tmp_path):
+    """Our reader against gettext's own, on the .po compiled by msgfmt."""
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("msgfmt (Debian package gettext) is not installed")
+    po = Path(seccomp_jail.i18n.__file__).with_name(CATALOGS["zh"])
+    mo = tmp_path / "zh_CN.mo"
+    subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
+    with open(mo, "rb") as f:
+        compiled = gettext.GNUTranslations(f)
+    assert CATALOG and all(compiled.gettext(key) == text for key, text in CATALOG.items())
