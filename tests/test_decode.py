@@ -124,10 +124,13 @@ CALLS = [
     ("execve", (0x1000, 0x2000, 0x3000), {0: b"/bin/x", 1: ((b"x", 0xDEAD), True)},
      'execve("/bin/x", ["x", 0xdead, ...], 0x3000)'),
     ("execve", (0x1000, 0, 0), {0: b"/bin/x"}, 'execve("/bin/x", NULL, NULL)'),
-    ("clone", (0x1200011, 0, 0, 0x7F4CD3F46A10, 0), {},
-     "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0x7f4cd3f46a10, 0)"),  # ours: in order
-    ("clone", (0x800000 | 0x100 | 0xC8, 0x5000, 0, 0, 0), {},
-     "clone(CLONE_VM|CLONE_UNTRACED|200, 0x5000, NULL, NULL, 0)"),
+    ("clone", (0x1200011, 0, 0, 0x7F4CD3F46A10, 0), {},  # fork(), as strace prints it
+     "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f4cd3f46a10)"),
+    ("clone", (0x800000 | 0x100 | 0xC8, 0x5000, 0x6000, 0x7000, 0x8000), {},  # pointers the flags ignore
+     "clone(child_stack=0x5000, flags=CLONE_VM|CLONE_UNTRACED|200)"),
+    ("clone", (0x3D0F00, 0x7F00, 0x7E00, 0x7D00, 0x7C00), {},  # a thread, the old way
+     ("clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM"
+      "|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=0x7e00, tls=0x7c00, child_tidptr=0x7d00)")),
     ("clone3", (0x1000, 88), {0: CLONE_ARGS},
      ("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS"
      "|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f4cd3f45990, parent_tid=0x7f4cd3f45990,"
@@ -363,7 +366,7 @@ def test_constant_names_are_sorted_unique_and_round_trip():
 def test_every_printed_flag_name_is_a_constant():
     """A decoded line can be pasted into a rule: each symbol it shows is known to lookup_constant."""
     text = decode.format_call("clone", (0x1200011, 0, 0, 0, 0, 0), {})
-    flags = text[len("clone("):text.index(",")]
+    flags = text.split("flags=")[1].split(",")[0]
     assert decode.lookup_constant(flags) == 0x1200011
 
 

@@ -8,7 +8,8 @@ record later (through `call_formatter` / `result_texts`, which keep
 what repeats). Everything here is pure: memory comes in through `MemReader`.
 
 What each syscall's arguments are is data (`signatures`), printed by one
-formatter per argument kind (`kinds`, `symbols`).
+formatter per argument kind (`kinds`, `symbols`); the few calls strace
+prints in a shape of their own have a formatter of their own (`calls`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import functools
 import operator
 from collections.abc import Callable
 
+from seccomp_jail.decode.calls import CALLS
 from seccomp_jail.decode.constants import constant_names, lookup_constant
 from seccomp_jail.decode.kinds import KINDS, Kind
 from seccomp_jail.decode.memory import MemReader
@@ -181,6 +183,8 @@ def call_formatter(name: str) -> CallFormatter:
     the changing arguments is kept per value of the repeating ones (`Kind.kept`),
     so a call costs one lookup plus formatting what changes.
     """
+    if name in CALLS:
+        return CALLS[name]
     if name in SIGNATURES:
         return _known_call_formatter(name)
     return lambda args, captured: f"{name}({', '.join(hexnum(a) for a in args)})"
