@@ -72,9 +72,3 @@ def read_po(path: str) -> dict[str, str]:
             entry[key] += ast.literal_eval(line)  # a C string: "..." with \n, \" and \\
     close()
     return catalog
-
-
-def reset() -> None:
-    """Choose the language again at the next `tr` (after the locale changed)."""
-    global _catalog
-    _catalog = None
