@@ -81,7 +81,7 @@ class SignalEvent(NamedTuple):
 
 
 Event = SyscallEvent | TaskEvent | SignalEvent
-_make_syscall = SyscallEvent._make
+_new_tuple = tuple.__new__  # SyscallEvent's fields in one C call: _make is a Python function around it
 # NamedTuples, not dataclasses: importing dataclasses costs the writer ~10 ms of start-up.
 
 
@@ -121,9 +121,8 @@ def from_raw(raw: Sequence) -> Event:
         except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
             warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
             text, retval_text, errno = _undecoded(name, args, retval)
-        # _make: tuple.__new__ in C, where the class call goes through a Python __new__.
-        return _make_syscall((seq, float(time), pid, tid, nr, name, args, text, action, origin,
-                              retval, errno, retval_text, rule, duration))
+        return _new_tuple(SyscallEvent, (seq, float(time), pid, tid, nr, name, args, text, action, origin,
+                                         retval, errno, retval_text, rule, duration))
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":
