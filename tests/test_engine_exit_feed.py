@@ -14,6 +14,8 @@ import struct
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, _only_samples, id_filter
 from seccomp_jail.policy.model import Action, RuleSet
@@ -409,3 +411,50 @@ def test_feed_regions_of_samples_and_other_records(region, samples, lost):
     feed._take(region, out)
     assert (out, feed.lost) == (samples, lost)
     assert _only_samples(region) == (lost == 0 and len(region) == 56 * len(samples))
+
+
+def _timeline(kinds: list[str], in_flight: bool, flight_done: bool):
+    """One task's calls, times 10 apart, each exit 5 after its start: `fed`
+    (logged, value in the feed), `known` (value paired before), `lost` (no
+    sample: the feed lost it), `stop` (value at an exit stop, sample all the
+    same). (closed entries, samples, the task)."""
+    from seccomp_jail.tracer.task import Task
+
+    task = Task(50, 50, 1, "")
+    closed, samples = [], []
+    for i, kind in enumerate(kinds):
+        start, end = 10 * i + 10, 10 * i + 15
+        if kind != "stop":
+            known = kind == "known"
+            closed.append([i, start, end if known else 0, -i if known else None, 50, False])
+        if kind in ("fed", "stop"):
+            samples.append((50, end, -i))
+    if in_flight:
+        task.feed_t = 10 * len(kinds) + 10
+        if flight_done:
+            samples.append((50, task.feed_t + 5, -999))
+    return closed, samples, task
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["fed", "fed", "fed", "known", "lost", "stop"]), max_size=12),
+       st.booleans(), st.booleans())
+def test_one_task_pairing_agrees_with_the_general_one(kinds, in_flight, flight_done):
+    """The fast pairing of a one-task batch gives every call the value the
+    general merge gives it, or declines and changes nothing; it takes the
+    plain batch (every call fed, nothing else)."""
+    import copy
+    import types
+
+    closed, samples, task = _timeline(kinds, in_flight, flight_done)
+    general = copy.deepcopy((closed, samples, task))
+    Tracer._pair(types.SimpleNamespace(tasks={50: general[2]}), general[0], list(general[1]))
+    fast = copy.deepcopy((closed, samples, task))
+    took = Tracer._pair_one_task(types.SimpleNamespace(tasks={50: fast[2]}), fast[0], list(fast[1]))
+    if kinds and set(kinds) == {"fed"}:
+        assert took
+    if took:
+        assert [e[2:4] for e in fast[0]] == [e[2:4] for e in general[0]]
+        assert (fast[2].feed_time, fast[2].feed_ret) == (general[2].feed_time, general[2].feed_ret)
+    else:
+        assert [e[2:4] for e in fast[0]] == [e[2:4] for e in closed] and fast[2].feed_time == task.feed_time
