@@ -14,7 +14,7 @@ import struct
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from seccomp_jail.kernel.perf import ExitFeed, TracepointHold, _only_samples, id_filter
@@ -439,6 +439,9 @@ def _timeline(kinds: list[str], in_flight: bool, flight_done: bool):
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(["fed", "fed", "fed", "known", "lost", "stop"]), max_size=12),
        st.booleans(), st.booleans())
+@example(["fed", "known", "stop"], False, False)  # a known value between: the stop's sample is nobody's
+@example(["lost", "known", "stop"], False, False)
+@example(["known", "fed", "fed"], True, True)  # the usual batch: the last flush's call in flight first
 def test_one_task_pairing_agrees_with_the_general_one(kinds, in_flight, flight_done):
     """The fast pairing of a one-task batch gives every call the value the
     general merge gives it, or declines and changes nothing; it takes the

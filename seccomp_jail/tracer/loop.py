@@ -107,7 +107,7 @@ _ALLOW = V.ALLOW
 _now = time.time
 _mono = time.monotonic_ns
 _sample_tid, _sample_time = operator.itemgetter(0), operator.itemgetter(1)  # (tid, time, retval)
-_entry_start, _entry_tid = operator.itemgetter(1), operator.itemgetter(4)  # see _close_fed
+_entry_start, _entry_when, _entry_tid = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(4)  # _close_fed
 
 
 class Policy(Protocol):
@@ -713,9 +713,10 @@ class Tracer:
                 entry[3] = ret
 
     def _pair_one_task(self, closed: list[list], samples: list[tuple]) -> bool:
-        """`_pair` for the usual batch, every call and sample of one task:
-        when the samples fall one between each two of its calls' starts,
-        the n-th belongs to the n-th call still without one. Checked and
+        """`_pair` for the usual batch, every call and sample of one task,
+        its calls still without a value after those with one: when the
+        samples fall one between each two of those calls' starts, the n-th
+        belongs to the n-th of them. Checked and
         paired in whole lists, not sample by sample (a few µs a syscall
         less on a busy single-threaded program). False: not such a batch,
         nothing done; `_pair` decides."""
@@ -729,8 +730,11 @@ class Tracer:
         split = len(whens)
         if task is not None and task.feed_t:  # samples after its call in flight began are that call's
             split = bisect.bisect_right(whens, task.feed_t)
-        waiting = [entry for entry in closed if not entry[2]]
-        if len(waiting) != split:
+        known = 0  # calls paired in an earlier flush (then in flight): before the others, or decline
+        while known < len(closed) and closed[known][2]:
+            known += 1
+        waiting = closed[known:]
+        if len(waiting) != split or any(map(_entry_when, waiting)):
             return False
         starts = list(map(_entry_start, waiting))
         if not (all(map(operator.lt, starts, whens)) and all(map(operator.lt, whens, starts[1:]))):
