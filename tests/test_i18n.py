@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import gettext
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,12 +52,35 @@ def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
     return out
 
 
-def test_every_help_text_has_a_translation_and_every_translation_a_text():
+# Calls whose literal argument is translated: tr(text), and the shell's reason
+# in ProgramNotFound(program, reason), which the command line passes to tr.
+_TRANSLATED = {"tr": 0, "ProgramNotFound": 1}
+
+
+def _tr_literals() -> set[str]:
+    """The texts the package has translated, as literals in its source."""
+    found = set()
+    for path in Path(seccomp_jail.i18n.__file__).parent.parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _TRANSLATED:
+                at = _TRANSLATED[node.func.id]
+                if len(node.args) > at and isinstance(node.args[at], ast.Constant):
+                    found.add(node.args[at].value)
+    return found
+
+
+def test_every_text_has_a_translation_and_every_translation_a_text():
+    """Help texts and the messages passed to tr() all have an entry; an entry
+    that is neither (nor one of argparse's own words) is stale."""
     shown = _shown_texts(build_parser(), set())
-    assert sorted(shown - CATALOG.keys()) == []
-    argparse_words = {key for key in CATALOG if key not in shown}
+    used = _tr_literals()
+    assert len(used) > 15
+    assert sorted((shown | used) - CATALOG.keys()) == []
+    argparse_words = {key for key in CATALOG if key not in shown | used}
     source = open(argparse.__file__, encoding="utf-8").read()
     assert [key for key in argparse_words if repr(key) not in source and f'"{key}"' not in source] == []
+    for key in used:  # a translation keeps the placeholders its text fills in
+        assert sorted(re.findall(r"{\w+}", key)) == sorted(re.findall(r"{\w+}", CATALOG[key])), key
 
 
 def _cli(lang: str, *args: str) -> subprocess.CompletedProcess:
@@ -102,3 +127,11 @@ def test_po_reader_reads_what_gettext_reads(tmp_path):
     with open(mo, "rb") as f:
         compiled = gettext.GNUTranslations(f)
     assert CATALOG and all(compiled.gettext(key) == text for key, text in CATALOG.items())
+
+
+def test_a_program_that_cannot_run_in_chinese(tmp_path):
+    """As bash says it in a Chinese locale; the status stays the shell's."""
+    result = _cli("zh_CN.UTF-8", "run", "-q", "--", "no-such-program-here")
+    assert (result.returncode, result.stderr) == (127, "seccomp-jail: no-such-program-here: 未找到命令\n")
+    english = _cli("C.UTF-8", "run", "-q", "--", "no-such-program-here")
+    assert english.stderr == "seccomp-jail: no-such-program-here: command not found\n"

@@ -14,14 +14,15 @@ def run_program(start: Callable[[], int], program: list[str],
     program that cannot be found (126: not executable), 2 for a log that
     cannot be opened.
     """
+    from seccomp_jail.i18n import tr
     from seccomp_jail.log.writer import LogError
     from seccomp_jail.tracer.program import ProgramNotFound
 
     try:
         return start(), True
     except ProgramNotFound as exc:
-        return error(str(exc), exc.status), False
+        return error(f"{exc.program}: {tr(exc.reason)}", exc.status), False
     except LogError as exc:
         return error(str(exc), 2), False
     except OSError as exc:
-        return error(f"cannot run {program[0]}: {exc.strerror or exc}", 1), False
+        return error(tr("cannot run {program}: {reason}").format(program=program[0], reason=exc.strerror or exc), 1), False

@@ -15,6 +15,7 @@ import sys
 
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter
+from seccomp_jail.i18n import tr
 
 EPILOG = """\
 examples:
@@ -67,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
 
     program = args.program[1:] if args.program[:1] == ["--"] else args.program
     if args.review and program:
-        return _error("give either --review DB or a program to run, not both", 2)
+        return _error(tr("give either --review DB or a program to run, not both"), 2)
     if not args.review and not program:
-        return _error("no program to run (usage: seccomp-jail learn -o FILE -- PROGRAM [ARGS...])", 2)
+        return _error(tr("no program to run (usage: seccomp-jail learn -o FILE -- PROGRAM [ARGS...])"), 2)
     if args.review and args.db:
-        return _error("--db names where to record a run; with --review, name the database there", 2)
+        return _error(tr("--db names where to record a run; with --review, name the database there"), 2)
     if args.output != "-" and os.path.exists(args.output) and not args.force:
-        return _error(f"{args.output} exists (use --force to replace it)", 2)
+        return _error(tr("{file} exists (use --force to replace it)").format(file=args.output), 2)
     if args.review:
         return _from_db(args.review, args.output, args.cwd or os.getcwd(), review=True)
     from seccomp_jail.cli.jailrun import run_program
@@ -84,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
         status, ran = run_program(lambda: _record(program, db, args.output != "-", closed), program, _error)
         if not ran:
             return status
-        print(f"seccomp-jail learn: {shlex.join(program)} exited with status {status}",
-              file=sys.stderr)
+        print("seccomp-jail learn: " + tr("{command} exited with status {status}").format(
+            command=shlex.join(program), status=status), file=sys.stderr)
         if status != 0:
-            print("seccomp-jail learn: warning: the program failed; the rules allow only what "
-                  "this run did", file=sys.stderr)
+            print("seccomp-jail learn: " + tr("warning: the program failed; the rules allow only what "
+                                              "this run did"), file=sys.stderr)
         return _from_db(db, args.output, os.getcwd(), review=False, status=status)
 
 
@@ -132,11 +133,11 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
     except QueryError as exc:
         return _error(str(exc), 2)
     if not rec.calls:
-        return _error(f"{db_path}: no syscalls recorded", 1)
+        return _error(tr("{db}: no syscalls recorded").format(db=db_path), 1)
     if db.execute("SELECT 1 FROM syscalls WHERE origin != 'default' LIMIT 1").fetchone():
-        print(f"seccomp-jail learn: warning: {db_path} was recorded with a rule file; syscalls "
-              "its kernel rules decided are not in the log, and will not be in the rules",
-              file=sys.stderr)
+        print("seccomp-jail learn: " + tr("warning: {db} was recorded with a rule file; syscalls its "
+                                          "kernel rules decided are not in the log, and will not be in "
+                                          "the rules").format(db=db_path), file=sys.stderr)
     proposals = learn.propose(rec, cwd, os.environ.get("HOME"))
     if review:
         from seccomp_jail.cli.review import review_proposals
@@ -146,7 +147,7 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
     try:
         parse_rules(text, output)
     except RuleError as exc:  # a bug here, not the user's: say so rather than write it
-        return _error(f"internal error, the learnt rules do not parse: {exc}", 1)
+        return _error(tr("internal error, the learnt rules do not parse: {error}").format(error=exc), 1)
     if output == "-":
         sys.stdout.write(text)
     else:
@@ -154,8 +155,9 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
             with open(output, "w", encoding="utf-8") as f:
                 f.write(text)
         except OSError as exc:
-            return _error(f"cannot write {output}: {exc.strerror or exc}", 1)
-        print(f"seccomp-jail learn: wrote {len(proposals)} rules to {output}", file=sys.stderr)
+            return _error(tr("cannot write {file}: {reason}").format(file=output, reason=exc.strerror or exc), 1)
+        print("seccomp-jail learn: " + tr("wrote {count} rules to {file}").format(count=len(proposals), file=output),
+              file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,7 @@ import textwrap
 
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter, terminal_columns
+from seccomp_jail.i18n import tr
 
 _RULES_HELP = """\
 Write, check and inspect rule files (TOML; the language is in docs/rules.md).
@@ -102,14 +103,16 @@ def run_new(args: argparse.Namespace) -> int:
     try:
         fd = os.open(args.output, flags, 0o644)
     except FileExistsError:
-        print(f"seccomp-jail: {args.output} exists (use --force to overwrite it)", file=sys.stderr)
+        print("seccomp-jail: " + tr("{file} exists (use --force to overwrite it)").format(file=args.output),
+              file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"seccomp-jail: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        print("seccomp-jail: " + tr("cannot write {file}: {reason}").format(file=args.output, reason=exc.strerror),
+              file=sys.stderr)
         return 1
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
-    print(f"{args.output}: written from preset {args.preset}", file=sys.stderr)
+    print(tr("{file}: written from preset {preset}").format(file=args.output, preset=args.preset), file=sys.stderr)
     return 0
 
 
@@ -147,7 +150,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.groups:
         return _show_groups(None)
     if not args.file:
-        print("seccomp-jail: rules show needs FILE, @group or --groups", file=sys.stderr)
+        print("seccomp-jail: " + tr("rules show needs FILE, @group or --groups"), file=sys.stderr)
         return 2
     if is_group_name(args.file) and not os.path.exists(args.file):
         return _show_groups(args.file)

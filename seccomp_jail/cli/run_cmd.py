@@ -8,6 +8,7 @@ import sys
 
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter
+from seccomp_jail.i18n import tr
 
 EPILOG = """\
 actions in rule files:
@@ -75,7 +76,7 @@ def _error(message: str, status: int) -> int:
 def run(args: argparse.Namespace) -> int:
     program = args.program[1:] if args.program[:1] == ["--"] else args.program
     if not program:
-        return _error("no program to run (usage: seccomp-jail run [options] -- PROGRAM [ARGS...])", 2)
+        return _error(tr("no program to run (usage: seccomp-jail run [options] -- PROGRAM [ARGS...])"), 2)
     # Start-up (imports, rules, filter) makes tens of thousands of objects that
     # live until exit and next to no garbage: no collection until the program
     # runs, and then none that scans them again, during the run or in the

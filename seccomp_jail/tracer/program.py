@@ -12,10 +12,13 @@ import os
 
 class ProgramNotFound(Exception):
     """The program cannot be run: `status` is 127 when it does not exist and
-    126 when it is there but not executable, as a shell says."""
+    126 when it is there but not executable, as a shell says; `reason` is
+    the shell's words for it (a front end may translate them)."""
 
-    def __init__(self, message: str, status: int = 127) -> None:
-        super().__init__(message)
+    def __init__(self, program: str, reason: str, status: int = 127) -> None:
+        super().__init__(f"{program}: {reason}")
+        self.program = program
+        self.reason = reason
         self.status = status
 
 
@@ -25,10 +28,10 @@ def find_program(name: str, env: dict[str, str]) -> str:
         if _runnable(name):
             return name
         if os.path.isdir(name):
-            raise ProgramNotFound(f"{name}: Is a directory", 126)
+            raise ProgramNotFound(name, "Is a directory", 126)
         if os.path.exists(name):
-            raise ProgramNotFound(f"{name}: Permission denied", 126)
-        raise ProgramNotFound(f"{name}: No such file or directory")
+            raise ProgramNotFound(name, "Permission denied", 126)
+        raise ProgramNotFound(name, "No such file or directory")
     # The search execvp(3) and shells make (an empty entry is the current
     # directory); shutil.which would cost start-up time importing shutil.
     # A file found but not executable answers only if nothing later is.
@@ -39,8 +42,8 @@ def find_program(name: str, env: dict[str, str]) -> str:
             return candidate
         refused = refused or os.path.isfile(candidate)
     if refused:
-        raise ProgramNotFound(f"{name}: Permission denied", 126)
-    raise ProgramNotFound(f"{name}: command not found")
+        raise ProgramNotFound(name, "Permission denied", 126)
+    raise ProgramNotFound(name, "command not found")
 
 
 def _runnable(path: str) -> bool:
