@@ -83,11 +83,12 @@ def test_every_text_has_a_translation_and_every_translation_a_text():
         assert sorted(re.findall(r"{\w+}", key)) == sorted(re.findall(r"{\w+}", CATALOG[key])), key
 
 
-def _cli(lang: str, *args: str) -> subprocess.CompletedProcess:
+def _cli(lang: str, *args: str, answers: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = jail_env({"LANG": lang, "COLUMNS": "80"})
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         env.pop(name, None)
-    return subprocess.run(jail_command(*args), env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(jail_command(*args), env=env, capture_output=True, text=True, timeout=60,
+                          input=answers, cwd=cwd)
 
 
 def test_help_in_chinese_and_english():
@@ -135,3 +136,18 @@ def test_a_program_that_cannot_run_in_chinese(tmp_path):
     assert (result.returncode, result.stderr) == (127, "seccomp-jail: no-such-program-here: 未找到命令\n")
     english = _cli("C.UTF-8", "run", "-q", "--", "no-such-program-here")
     assert english.stderr == "seccomp-jail: no-such-program-here: command not found\n"
+
+
+def test_review_asks_in_chinese(tmp_path):
+    """learn --review: evidence labels, the keys' help and the prompt in
+    Chinese; the answers are the same letters."""
+    db = tmp_path / "run.sqlite"
+    recorded = _cli("C.UTF-8", "learn", "--db", str(db), "-o", str(tmp_path / "r.toml"), "--", "ls", "/",
+                    cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    review = _cli("zh_CN.UTF-8", "learn", "--review", str(db), "-o", "-", answers="?\nf\n", cwd=tmp_path)
+    assert review.returncode == 0, review.stderr
+    assert "  记录    " in review.stderr and "次调用" in review.stderr
+    assert "  a  allow（允许）：保留所示的规则" in review.stderr
+    assert review.stderr.count("(a)允许 (d)拒绝 (g)通配 (s)跳过 (f)完成？") == 2
+    assert review.stdout.startswith("#") and "[[rule]]" in review.stdout  # rule files stay English

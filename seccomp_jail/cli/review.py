@@ -11,17 +11,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from seccomp_jail.cli.helpformat import display_width
+from seccomp_jail.i18n import tr
 from seccomp_jail.policy.errors import RuleError
-from seccomp_jail.policy.learn import Proposal, render
+from seccomp_jail.policy.learn import Proposal, Tally, render
 from seccomp_jail.policy.parse import parse_rules
 
-KEYS = "(a)llow (d)eny (g)lob (s)kip (f)inish"
-HELP = """\
-  a  allow: keep the rule as shown
-  d  deny: the same rule, failing with EPERM
-  g  glob: edit the paths of a path rule (Enter keeps a path, '-' drops it)
-  s  skip: leave the rule out; the default (abort-forever, EPERM) applies
-  f  finish: accept this and every remaining rule as proposed"""
+LABEL_COLUMNS = 8  # the evidence lines' labels, padded: "  when    ..."
 
 
 class Prompter:
@@ -61,29 +57,40 @@ def show(p: Proposal, number: int, count: int) -> str:
     """The rule and its evidence, as the review shows it."""
     lines = [f"[{number}/{count}] {p.action.value}: {', '.join(p.syscalls)}"]
     if p.args:
-        lines.append(f"  when    {' and '.join(p.args)}")
-    lines.append(f"  seen    {p.total.describe()}")
+        lines.append(_field(tr("when"), " and ".join(p.args)))
+    lines.append(_field(tr("seen"), _describe(p.total)))
     if p.path:
         for glob in p.path:
             tally = p.entries.get(glob)
             note = ""
             if tally is not None:
                 examples = [e for e in tally.examples if e != glob]
-                note = f"  ({tally.describe()}" + (f"; e.g. {', '.join(examples)}" if examples else "") + ")"
-            lines.append(f"  path    {glob}{note}")
+                more = tr("; e.g. {examples}").format(examples=", ".join(examples)) if examples else ""
+                note = f"  ({_describe(tally)}{more})"
+            lines.append(_field(tr("path"), f"{glob}{note}"))
     elif len(p.syscalls) > 1:
         counts = ", ".join(f"{name} {p.entries[name].calls}" for name in p.syscalls if name in p.entries)
-        lines.append(f"  calls   {counts}")
+        lines.append(_field(tr("calls"), counts))
     elif p.total.examples:
-        lines.append(f"  e.g.    {p.total.examples[0]}")
+        lines.append(_field(tr("e.g."), p.total.examples[0]))
     return "\n".join(lines) + "\n"
+
+
+def _field(label: str, text: str) -> str:
+    return f"  {label}{' ' * max(1, LABEL_COLUMNS - display_width(label))}{text}"
+
+
+def _describe(tally: Tally) -> str:
+    """Tally.describe in the user's language: `12 calls, 3 failed`."""
+    text = (tr("{count} call") if tally.calls == 1 else tr("{count} calls")).format(count=tally.calls)
+    return text + (tr(", {count} failed").format(count=tally.failed) if tally.failed else "")
 
 
 def _edit_globs(p: Proposal, prompter: Prompter) -> Proposal | None:
     """Ask for a new glob for each path, prefilled with the proposal; None at end of input."""
     changes: dict[str, str] = {}
     for glob in p.path:
-        answer = prompter.ask(f"  glob for {glob} (Enter keeps, - drops): ", prefill=glob)
+        answer = prompter.ask(tr("  glob for {glob} (Enter keeps, - drops): ").format(glob=glob), prefill=glob)
         if answer is None:
             return None
         answer = answer.strip()
@@ -97,7 +104,7 @@ def _edit_globs(p: Proposal, prompter: Prompter) -> Proposal | None:
 def _problem(p: Proposal) -> str | None:
     """What the parser says about an edited rule, or None if it is fine."""
     if not p.path:
-        return "that drops every path (skip the rule with 's' instead)"
+        return tr("that drops every path (skip the rule with 's' instead)")
     try:
         parse_rules(render([p], []), "edited rule")
     except RuleError as exc:
@@ -114,7 +121,7 @@ def review_proposals(proposals: list[Proposal], answers: TextIO, out: TextIO) ->
         current = proposal
         out.write("\n" + show(current, index + 1, len(proposals)))
         while True:
-            answer = prompter.ask(f"{KEYS}? ")
+            answer = prompter.ask(tr("(a)llow (d)eny (g)lob (s)kip (f)inish? "))
             key = "f" if answer is None else answer.strip()[:1].lower()
             if key == "a":
                 kept.append(current.with_action(allow=True))
@@ -130,16 +137,21 @@ def review_proposals(proposals: list[Proposal], answers: TextIO, out: TextIO) ->
                     return kept + [current] + proposals[index + 1:]
                 problem = _problem(edited)
                 if problem:
-                    out.write(f"  {problem}; the rule stays as it was\n")
+                    out.write(tr("  {problem}; the rule stays as it was").format(problem=problem) + "\n")
                 else:
                     current = edited
                     out.write(show(current, index + 1, len(proposals)))
                 continue
             elif key == "g":
-                out.write("  this rule has no paths to glob\n")
+                out.write(tr("  this rule has no paths to glob") + "\n")
                 continue
             else:
-                out.write(HELP + "\n")
+                out.write(tr("""\
+  a  allow: keep the rule as shown
+  d  deny: the same rule, failing with EPERM
+  g  glob: edit the paths of a path rule (Enter keeps a path, '-' drops it)
+  s  skip: leave the rule out; the default (abort-forever, EPERM) applies
+  f  finish: accept this and every remaining rule as proposed""") + "\n")
                 continue
             break
     return kept
