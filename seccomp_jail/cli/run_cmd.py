@@ -62,9 +62,9 @@ def _seconds(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        raise argparse.ArgumentTypeError(tr("not a number of seconds: {text}").format(text=repr(text))) from None
     if value < 0:
-        raise argparse.ArgumentTypeError("the timeout cannot be negative")
+        raise argparse.ArgumentTypeError(tr("the timeout cannot be negative"))
     return value
 
 
