@@ -107,7 +107,8 @@ _ALLOW = V.ALLOW
 _now = time.time
 _mono = time.monotonic_ns
 _sample_tid, _sample_time = operator.itemgetter(0), operator.itemgetter(1)  # (tid, time, retval)
-_entry_start, _entry_when, _entry_tid = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(4)  # _close_fed
+# Fields of a _closed entry (see _close_fed): feed_t, sample time, tid.
+_entry_start, _entry_when, _entry_tid = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(4)
 
 
 class Policy(Protocol):
@@ -713,13 +714,12 @@ class Tracer:
                 entry[3] = ret
 
     def _pair_one_task(self, closed: list[list], samples: list[tuple]) -> bool:
-        """`_pair` for the usual batch, every call and sample of one task,
-        its calls still without a value after those with one: when the
-        samples fall one between each two of those calls' starts, the n-th
-        belongs to the n-th of them. Checked and
-        paired in whole lists, not sample by sample (a few µs a syscall
-        less on a busy single-threaded program). False: not such a batch,
-        nothing done; `_pair` decides."""
+        """`_pair` for the usual batch: every call and sample of one task,
+        its calls still without a value after those with one. If the samples
+        fall one between each two of those calls' starts, the n-th is the
+        n-th call's. Checked and paired in whole lists (C loops), not sample
+        by sample: a few µs a syscall less on a busy single-threaded program.
+        False, with nothing changed: not such a batch; `_pair` decides."""
         if not closed:
             return False
         tid = closed[0][4]
