@@ -52,9 +52,11 @@ def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
     return out
 
 
-# Calls whose literal argument is translated: tr(text), and the shell's reason
-# in ProgramNotFound(program, reason), which the command line passes to tr.
-_TRANSLATED = {"tr": 0, "ProgramNotFound": 1}
+# Calls whose literal argument is translated: tr(text), the phrases a layer
+# below the front end passes to the `translate` it is given (Tally.describe),
+# and the shell's reason in ProgramNotFound(program, reason), which the
+# command line passes to tr.
+_TRANSLATED = {"tr": 0, "translate": 0, "ProgramNotFound": 1}
 
 
 def _tr_literals() -> set[str]:

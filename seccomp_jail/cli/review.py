@@ -14,7 +14,7 @@ from typing import TextIO
 from seccomp_jail.cli.helpformat import display_width
 from seccomp_jail.i18n import tr
 from seccomp_jail.policy.errors import RuleError
-from seccomp_jail.policy.learn import Proposal, Tally, render
+from seccomp_jail.policy.learn import Proposal, render
 from seccomp_jail.policy.parse import parse_rules
 
 LABEL_COLUMNS = 8  # the evidence lines' labels, padded: "  when    ..."
@@ -58,7 +58,7 @@ def show(p: Proposal, number: int, count: int) -> str:
     lines = [f"[{number}/{count}] {p.action.value}: {', '.join(p.syscalls)}"]
     if p.args:
         lines.append(_field(tr("when"), " and ".join(p.args)))
-    lines.append(_field(tr("seen"), _describe(p.total)))
+    lines.append(_field(tr("seen"), p.total.describe(tr)))
     if p.path:
         for glob in p.path:
             tally = p.entries.get(glob)
@@ -66,7 +66,7 @@ def show(p: Proposal, number: int, count: int) -> str:
             if tally is not None:
                 examples = [e for e in tally.examples if e != glob]
                 more = tr("; e.g. {examples}").format(examples=", ".join(examples)) if examples else ""
-                note = f"  ({_describe(tally)}{more})"
+                note = f"  ({tally.describe(tr)}{more})"
             lines.append(_field(tr("path"), f"{glob}{note}"))
     elif len(p.syscalls) > 1:
         counts = ", ".join(f"{name} {p.entries[name].calls}" for name in p.syscalls if name in p.entries)
@@ -78,12 +78,6 @@ def show(p: Proposal, number: int, count: int) -> str:
 
 def _field(label: str, text: str) -> str:
     return f"  {label}{' ' * max(1, LABEL_COLUMNS - display_width(label))}{text}"
-
-
-def _describe(tally: Tally) -> str:
-    """Tally.describe in the user's language: `12 calls, 3 failed`."""
-    text = (tr("{count} call") if tally.calls == 1 else tr("{count} calls")).format(count=tally.calls)
-    return text + (tr(", {count} failed").format(count=tally.failed) if tally.failed else "")
 
 
 def _edit_globs(p: Proposal, prompter: Prompter) -> Proposal | None:

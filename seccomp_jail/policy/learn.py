@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from seccomp_jail.decode.constants import lookup_constant
@@ -92,10 +92,11 @@ class Tally:
             if example not in self.examples and len(self.examples) < EXAMPLES:
                 self.examples.append(example)
 
-    def describe(self) -> str:
-        """`12 calls, 3 failed`."""
-        text = f"{self.calls} call{'s' * (self.calls != 1)}"
-        return text + (f", {self.failed} failed" if self.failed else "")
+    def describe(self, translate: Callable[[str], str] = str) -> str:
+        """`12 calls, 3 failed`; `translate` puts each phrase in the user's
+        language (a front end's), before its numbers are filled in."""
+        text = (translate("{count} call") if self.calls == 1 else translate("{count} calls")).format(count=self.calls)
+        return text + (translate(", {count} failed").format(count=self.failed) if self.failed else "")
 
 
 @dataclass
