@@ -12,7 +12,6 @@ import argparse
 import os
 import re
 import sys
-import unicodedata
 
 from seccomp_jail.i18n import language, tr
 
@@ -80,6 +79,8 @@ _NO_LINE_START = frozenset("，。、；：！？）」』】")  # hang past the
 
 def display_width(text: str) -> int:
     """Terminal columns: a wide (CJK) character takes two."""
+    import unicodedata  # here: only translated text pays for it, not every start
+
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
