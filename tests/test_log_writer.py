@@ -234,6 +234,71 @@ def test_text_to_stderr_with_colour(tmp_path, capfd):
     assert err[-1] == "[pid   100] +++ killed by SIGINT +++"
 
 
+@pytest.mark.parametrize("per_flush", [1, 2, 5])
+def test_process_tree_is_the_same_however_its_events_are_flushed(tmp_path, per_flush):
+    """A task's exec and exit complete its row when they come in the batch that
+    created it, and update the stored row when they come later."""
+    from seccomp_jail.log.events import from_raw
+
+    _, db, _ = _paths(tmp_path)
+    (sink,) = open_sinks(None, False, False, db, None)
+    for start in range(0, len(RUN), per_flush):
+        for raw in RUN[start:start + per_flush]:
+            sink.handle(from_raw(raw))
+        sink.flush()
+    sink.close()
+    sink.finish()
+    tasks = sqlite3.connect(db).execute("SELECT id, tid, pid, ppid, kind, exe, start_seq, start_time,"
+                                        " exec_seq, exec_time, end_seq, end_time, exit_status"
+                                        " FROM tasks ORDER BY id").fetchall()
+    assert tasks == [
+        (1, 100, 100, 1, "process", "/usr/bin/demo", 0, T0, 1, T0 + 0.1, 11, T0 + 1.1, signal.SIGINT),
+        (2, 101, 100, 1, "thread", "/usr/bin/demo", 4, T0 + 0.4, None, None, 8, T0 + 0.8, 0),
+        (3, 200, 200, 100, "process", "/usr/bin/demo", 6, T0 + 0.6, None, None, 10, T0 + 1.0, 3 << 8),
+    ]
+
+
+class _CountingSink:
+    """Counts the records it was given at each flush."""
+
+    def __init__(self) -> None:
+        self.handled = 0
+        self.flushes: list[int] = []
+        self.flushed = threading.Event()
+
+    def handle(self, event) -> None:
+        self.handled += 1
+
+    def flush(self) -> None:
+        self.flushes.append(self.handled)
+        self.flushed.set()
+
+    def close(self) -> None:
+        pass
+
+
+def test_batches_waiting_in_the_pipe_share_a_flush_and_a_lone_one_is_flushed_at_once():
+    sink = _CountingSink()
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+    batch = [RUN[2]] * 100
+    for _ in range(10):  # a writer behind: all of them already there
+        send_batch(w, batch)
+    writer = threading.Thread(target=serve, args=(r, [sink]))
+    writer.start()
+    try:
+        assert sink.flushed.wait(10)
+        assert sink.flushes == [1000], "ten waiting batches, one flush"
+        sink.flushed.clear()
+        send_batch(w, batch)  # a quiet program's batch: in the log now, not after the next one
+        assert sink.flushed.wait(10)
+        assert sink.flushes == [1000, 1100]
+    finally:
+        os.close(w)
+        writer.join(10)
+        os.close(r)
+
+
 def test_serve_in_a_thread_with_batches_bigger_than_the_pipe(tmp_path):
     text, db, jsonl = _paths(tmp_path)
     sinks = open_sinks(text, False, False, db, jsonl)

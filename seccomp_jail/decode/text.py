@@ -29,6 +29,7 @@ _ESCAPES = _escapes()
 _SHORT_OCTAL = frozenset(b for b in range(256) if _ESCAPES[b][1:].isdigit())
 _OCTAL_DIGITS = frozenset(b"01234567")
 _NEEDS_ESCAPE = re.compile(rb'[^\x20\x21\x23-\x5b\x5d-\x7e]')
+_SWALLOWS = re.compile(b"[%s][0-7]" % re.escape(bytes(sorted(_SHORT_OCTAL))))
 
 
 def s32(value: int) -> int:
@@ -60,6 +61,8 @@ def escape(data: bytes) -> str:
     """The inside of a C string literal holding `data`."""
     if not _NEEDS_ESCAPE.search(data):
         return data.decode("ascii")
+    if not _SWALLOWS.search(data):  # the usual binary data: byte by byte in C
+        return "".join(map(_ESCAPES.__getitem__, data))
     out = []
     last = len(data) - 1
     for i, b in enumerate(data):

@@ -1,9 +1,10 @@
 """The SQLite log (`--db FILE`): schema, the sink that fills it, and rows back to events.
 
 docs/log-schema.md documents the schema for people; this module is its
-single definition in code. Each batch from the tracer is one transaction
-in WAL mode, so a dead writer loses at most the batch in flight and readers
-(`log show` on a growing run) never block the writer. synchronous=OFF: the
+single definition in code. Each flush of the writer (a batch from the
+tracer, or those that waited together: see log.writer.serve) is one
+transaction in WAL mode, so a dead writer loses at most what it had not
+flushed, and readers (`log show` on a growing run) never block the writer. synchronous=OFF: the
 log need not survive a power cut, and fsyncs would cost the traced run.
 
 SQLite integers are signed 64-bit, syscall arguments unsigned 64-bit: arg0..arg5
@@ -35,6 +36,9 @@ ARG_COLUMNS = tuple(f"arg{i}" for i in range(6))
 SYSCALL_COLUMNS = ("seq", "time", "pid", "tid", "nr", "syscall", *ARG_COLUMNS, "text",
                    "action", "origin", "retval", "errno", "retval_text", "rule", "duration")
 SIGNAL_COLUMNS = ("seq", "time", "pid", "tid", "signo", "signal")
+TASK_COLUMNS = ("id", "tid", "pid", "ppid", "kind", "exe", "start_seq", "start_time",
+                "exec_seq", "exec_time", "end_seq", "end_time", "exit_status")
+_NOT_YET = (None,) * 5  # a new task's exec and end columns
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -157,6 +161,7 @@ class DbSink:
     # A loop's calls (getppid x 200000): rows alike but for seq, time and duration, at half the cost.
     _INSERT_REPEATS = _insert("syscalls", _ROW, ROWS_PER_INSERT, _NULLABLE, varying=_ROW[:_OWN])
     _INSERT_SIGNAL = _insert("signals", SIGNAL_COLUMNS)
+    _INSERT_TASK = _insert("tasks", TASK_COLUMNS)
 
     def __init__(self, path: str, command: list[str], started: float) -> None:
         for stale in (path, path + "-wal", path + "-shm"):
@@ -178,7 +183,14 @@ class DbSink:
             ])
         self._syscalls: list[tuple] = []
         self._signals: list[tuple] = []
-        self._tasks: list[TaskEvent] = []
+        # The process tree's changes since the last flush: rows of tasks new
+        # since then (tasks.id -> TASK_COLUMNS values, exec and exit filled
+        # in place), and updates of older rows. A fork+exec+exit is then one
+        # row in one executemany, not three statements.
+        self._new_tasks: dict[int, list] = {}
+        self._execs: list[tuple] = []
+        self._exits: list[tuple] = []
+        self._next_task = 1  # the database is new: we number its tasks
         self._live: dict[int, int] = {}  # tid -> tasks.id of the running task with that tid
         self._exe: dict[int, str] = {}   # pid -> executable, inherited by new tasks
 
@@ -196,21 +208,26 @@ class DbSink:
             self._signals.append((event.seq, event.time, event.pid, event.tid,
                                   event.signo, event.signal))
         else:
-            self._tasks.append(event)
+            self._apply(event)
 
     def flush(self) -> None:
-        if not (self._syscalls or self._signals or self._tasks):
+        if not (self._syscalls or self._signals or self._new_tasks or self._execs or self._exits):
             return
         try:
             with _transaction(self._db):
                 self._insert_syscalls()
                 self._db.executemany(self._INSERT_SIGNAL, self._signals)
-                for task in self._tasks:
-                    self._apply(task)
+                self._db.executemany(self._INSERT_TASK, self._new_tasks.values())
+                self._db.executemany("UPDATE tasks SET exe = ?, exec_seq = ?, exec_time = ? WHERE id = ?",
+                                     self._execs)
+                self._db.executemany("UPDATE tasks SET end_seq = ?, end_time = ?, exit_status = ? WHERE id = ?",
+                                     self._exits)
         finally:
             self._syscalls.clear()
             self._signals.clear()
-            self._tasks.clear()
+            self._new_tasks.clear()
+            self._execs.clear()
+            self._exits.clear()
 
     def _insert_syscalls(self) -> None:
         rows = self._syscalls
@@ -264,19 +281,21 @@ class DbSink:
             if kind != "thread" and exe is not None:
                 self._exe[event.pid] = exe
             start = (event.seq, event.time) if event.kind == "spawn" else (None, None)
-            row = self._db.execute(
-                "INSERT INTO tasks (tid, pid, ppid, kind, exe, start_seq, start_time)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event.tid, event.pid, event.ppid, kind, exe, *start)).lastrowid
+            row, self._next_task = self._next_task, self._next_task + 1
+            self._new_tasks[row] = [row, event.tid, event.pid, event.ppid, kind, exe, *start, *_NOT_YET]
             self._live[event.tid] = row
+        new = self._new_tasks.get(row)
         if event.kind == "exec":
             self._exe[event.pid] = str(event.detail)
-            self._db.execute("UPDATE tasks SET exe = ?, exec_seq = ?, exec_time = ? WHERE id = ?",
-                             (event.detail, event.seq, event.time, row))
+            if new is None:
+                self._execs.append((event.detail, event.seq, event.time, row))
+            else:
+                new[5], new[8], new[9] = event.detail, event.seq, event.time
         elif event.kind == "exit":
-            self._db.execute(
-                "UPDATE tasks SET end_seq = ?, end_time = ?, exit_status = ? WHERE id = ?",
-                (event.seq, event.time, event.detail, row))
+            if new is None:
+                self._exits.append((event.seq, event.time, event.detail, row))
+            else:
+                new[10:13] = event.seq, event.time, event.detail
             del self._live[event.tid]
             if event.tid == event.pid:  # the process is gone: no new task inherits its exe now
                 self._exe.pop(event.pid, None)

@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterator
 
 _HEADER = struct.Struct("<I")
 _PICKLED = 1 << 31
-# Big enough that a busy tracer's batch is read in a few syscalls.
-_READ_BUFFER = 1 << 16
 
 
 def send_batch(fd: int, batch: list) -> None:
@@ -55,28 +53,43 @@ def iter_batches(fd: int, warn: Callable[[str], None]) -> Iterator[list]:
 
     A batch that does not decode is reported through `warn` and skipped
     (the framing around it is intact); a frame cut short by a dying tracer
-    is reported and ends the stream. The fd is not closed.
+    is reported and ends the stream. The fd is not closed. Nothing is read
+    ahead of the frame being yielded, so FIONREAD on `fd` tells whether
+    more is waiting.
     """
-    with open(fd, "rb", buffering=_READ_BUFFER, closefd=False) as pipe:
-        while True:
-            header = pipe.read(_HEADER.size)
-            if not header:
-                return
-            if len(header) < _HEADER.size:
-                warn("log stream ends inside a frame header")
-                return
-            (header,) = _HEADER.unpack(header)
-            size = header & ~_PICKLED
-            payload = pipe.read(size)
-            if len(payload) < size:
-                warn(f"log stream ends inside a frame ({len(payload)} of {size} bytes)")
-                return
-            try:
-                batch = _unpickle(payload) if header & _PICKLED else marshal.loads(payload)
-            except Exception as exc:  # any decoding failure: skip this frame only
-                warn(f"undecodable log batch skipped: {exc!r}")
-                continue
-            yield batch
+    header = bytearray(_HEADER.size)
+    while True:
+        got = _read_into(fd, header)
+        if not got:
+            return
+        if got < _HEADER.size:
+            warn("log stream ends inside a frame header")
+            return
+        (word,) = _HEADER.unpack(header)
+        size = word & ~_PICKLED
+        payload = bytearray(size)
+        got = _read_into(fd, payload)
+        if got < size:
+            warn(f"log stream ends inside a frame ({got} of {size} bytes)")
+            return
+        try:
+            batch = _unpickle(payload) if word & _PICKLED else marshal.loads(payload)
+        except Exception as exc:  # any decoding failure: skip this frame only
+            warn(f"undecodable log batch skipped: {exc!r}")
+            continue
+        yield batch
+
+
+def _read_into(fd: int, buffer: bytearray) -> int:
+    """Fill `buffer` from `fd`; fewer bytes only at end of file."""
+    view = memoryview(buffer)
+    done = 0
+    while done < len(buffer):
+        got = os.readv(fd, [view[done:]])
+        if not got:
+            break
+        done += got
+    return done
 
 
 def _unpickle(payload: bytes) -> list:

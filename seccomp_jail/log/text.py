@@ -87,8 +87,8 @@ def _decision(event: SyscallEvent) -> str:
 
 
 class TextSink:
-    """Writes text lines; flushed once per batch so `tail -f` follows along
-    without a write() per line."""
+    """Writes text lines; flushed once per batch (or per run of batches that
+    waited together) so `tail -f` follows along without a write() per line."""
 
     def __init__(self, stream: TextIO, color: bool, durations: bool = False) -> None:
         self._stream = stream

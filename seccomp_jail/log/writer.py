@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # nowhere imports this module for LogError alone.
 
 _NICE = 10
+COALESCE = 8192  # records: at most this many wait for a flush while more keep coming
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
 
 
@@ -116,11 +117,18 @@ def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = 
     """
     from seccomp_jail.log.framing import iter_batches
 
+    unflushed = 0
     try:
         for batch in iter_batches(read_fd, warn):
             if sinks:  # with none (-q alone), records are read and let go undecoded
                 _dispatch(batch, sinks)
-    finally:
+                unflushed += len(batch)
+                # While more is waiting, batches share a flush (one SQLite
+                # commit, one write): fewer, bigger ones while we are behind.
+                if unflushed >= COALESCE or not _queued(read_fd):
+                    _flush(sinks)
+                    unflushed = 0
+    finally:  # closing flushes what is left
         for sink in sinks:
             try:
                 sink.close()
@@ -156,6 +164,10 @@ def _dispatch(batch: list, sinks: list[Sink]) -> None:
                 handle(event)
             except Exception as exc:  # one sink failing (disk full...) must not stop the others
                 _sink_failed(sink, "handle", exc)
+
+
+def _flush(sinks: list[Sink]) -> None:
+    for sink in sinks:
         try:
             sink.flush()
         except Exception as exc:
