@@ -104,6 +104,15 @@ TABLES = [
         [
             ("kill", (0, 0), "TRACE"),  # a thread id of the jail's is only known to the tracer
             ("tgkill", (0x7FFFFFF0, 0x7FFFFFF0, 0), "ERRNO(ESRCH)"),  # from the kernel, untraced
+            # -1 means every process to kill and perf_event_open only; elsewhere
+            # it is invalid and the kernel's own error stands (programs probe so).
+            ("pidfd_open", (-1, 0), "ERRNO(EINVAL)"),
+            ("tgkill", (-1, 1, 0), "ERRNO(EINVAL)"),
+            ("rt_tgsigqueueinfo", (-1, 1, 0, 0), "ERRNO(EFAULT)"),  # it reads the siginfo first
+            ("setpgid", (0, -1), "ERRNO(EINVAL)"),
+            ("rt_sigqueueinfo", (-1, 0, 0), "TRACE"),  # then ESRCH from the kernel
+            ("kill", (-1, 0), "ERRNO(EPERM)"),  # every process: the jail's too
+            ("perf_event_open", (0, -1, 0, -1, 0), "ERRNO(EPERM)"),  # every process on CPU 0
             ("setpgid", (0, 0), "ALLOW"),
             ("fcntl", (1, "F_GETFL"), "ALLOW"),
             ("fcntl", (99, "F_SETOWN", 0), "TRACE"),

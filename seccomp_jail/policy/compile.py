@@ -208,7 +208,20 @@ TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
     "setpriority": (1, OTHER), "ioprio_set": (1, OTHER),
 }
 _SECCOMP_DATA_ARGS = 16  # low word of argument i at 16 + 8 * i
-_ALL_PIDS = 0xFFFFFFFF  # kill(-1, ...): every process we may signal, the jail included
+
+
+def _refused_values(name: str, protect: tuple[int, ...]) -> list[int]:
+    """The values of REFUSED_FOR_JAIL's argument of `name` that aim at the
+    jail: its pids; for kill(2) also their groups (-pgid) and every process
+    (-1); for perf_event_open(2) every process on a CPU (-1). Elsewhere those
+    are invalid, and the kernel's own error must stand: programs probe with
+    pidfd_open(-1) and expect EINVAL."""
+    values = list(protect)
+    if name == "kill":
+        values += [-pid for pid in protect]
+    if name in ("kill", "perf_event_open"):
+        values.append(-1)
+    return [value & 0xFFFFFFFF for value in values]
 
 
 def _assemble(program: list[tuple]) -> bytes:
@@ -274,12 +287,11 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
     if protect:
         names = sorted(dict.fromkeys((*REFUSED_FOR_JAIL, *TRACER_CHECKED)), key=table.number)
         prog += _dispatch([(table.number(name), name) for name in names], "body")
-        refused = (*protect, *(-pid for pid in protect), _ALL_PIDS)
         for name in names:
             prog.append((name,))
             if name in REFUSED_FOR_JAIL:
                 prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * REFUSED_FOR_JAIL[name]))
-                prog += [(_JEQ_K, "eperm", 0, pid & 0xFFFFFFFF) for pid in refused]
+                prog += [(_JEQ_K, "eperm", 0, value) for value in _refused_values(name, protect)]
             prog += _to_tracer(TRACER_CHECKED[name]) if name in TRACER_CHECKED else [(_JA, 0, 0, "body")]
         prog += [("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)), ("trace",), (_RET_K, 0, 0, RET_TRACE)]
     else:
