@@ -54,9 +54,20 @@ def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
 
 # Calls whose literal argument is translated: tr(text), the phrases a layer
 # below the front end passes to the `translate` it is given (Tally.describe),
-# and the shell's reason in ProgramNotFound(program, reason), which the
-# command line passes to tr.
-_TRANSLATED = {"tr": 0, "translate": 0, "ProgramNotFound": 1}
+# the shell's reason in ProgramNotFound(program, reason), which the
+# command line passes to tr, and the template of a Message (rule-file and
+# log errors), which the front end renders with tr.
+_TRANSLATED = {"tr": 0, "translate": 0, "ProgramNotFound": 1, "Message": 0}
+# Errors made of Messages: an f-string or a bare literal given to one would
+# stay English, unseen by the check above.
+_TAKE_MESSAGES = {"RuleError", "LogError", "QueryError", "self.error"}
+
+
+def _literals(node: ast.expr) -> list[str]:
+    """The texts an argument can be: a literal, or either literal of `a if c else b`."""
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) + _literals(node.orelse)
+    return [node.value] if isinstance(node, ast.Constant) and isinstance(node.value, str) else []
 
 
 def _tr_literals() -> set[str]:
@@ -64,10 +75,14 @@ def _tr_literals() -> set[str]:
     found = set()
     for path in Path(seccomp_jail.i18n.__file__).parent.parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _TRANSLATED:
-                at = _TRANSLATED[node.func.id]
-                if len(node.args) > at and isinstance(node.args[at], ast.Constant):
-                    found.add(node.args[at].value)
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name in _TRANSLATED and len(node.args) > _TRANSLATED[name]:
+                found.update(_literals(node.args[_TRANSLATED[name]]))
+            if name in _TAKE_MESSAGES:
+                plain = [ast.unparse(a) for a in node.args if isinstance(a, ast.JoinedStr) or _literals(a)]
+                assert plain == [], f"{path.name}:{node.lineno}: make these Messages"
     return found
 
 
@@ -152,3 +167,42 @@ def test_review_asks_in_chinese(tmp_path):
     assert "  a  allow（允许）：保留所示的规则" in review.stderr
     assert review.stderr.count("(a)允许 (d)拒绝 (g)通配 (s)跳过 (f)完成？") == 2
     assert review.stdout.startswith("#") and "[[rule]]" in review.stdout  # rule files stay English
+
+
+@pytest.mark.parametrize("command", [("rules", "check"), ("run", "--rules")])
+def test_rule_file_errors_in_chinese(tmp_path, command):
+    """One line, file:line first, our words in Chinese and the user's (names,
+    tomllib's reason) as they are; in English, the line it always was."""
+    (tmp_path / "bad.toml").write_text('version = 1\n[[rule]]\nsyscall = "mkdri"\naction = "notify"\n')
+    (tmp_path / "syntax.toml").write_text("version = 1\n[[rule]\nsyscall = 1\n")
+    prefix = "seccomp-jail: " if command[0] == "run" else ""
+
+    def error(lang: str, file: str) -> str:
+        result = _cli(lang, *command, file, *(["--", "true"] if command[0] == "run" else []), cwd=tmp_path)
+        assert (result.returncode, result.stdout, result.stderr.count("\n")) == (2, "", 1)
+        assert result.stderr.startswith(prefix)
+        return result.stderr[len(prefix):-1]
+
+    assert error("zh_CN.UTF-8", "bad.toml") == "bad.toml:3: 未知的系统调用 'mkdri'（您是不是要找 'mkdir'？）"
+    assert error("C", "bad.toml") == "bad.toml:3: unknown syscall 'mkdri' (did you mean 'mkdir'?)"
+    english = re.fullmatch(r"syntax\.toml:2: TOML syntax error: (.+) at column (\d+)", error("C", "syntax.toml"))
+    assert english, "the English line changed"
+    reason, column = english.groups()
+    assert error("zh_CN.UTF-8", "syntax.toml") == f"syntax.toml:2: TOML 语法错误（第 {column} 列）：{reason}"
+
+
+def test_log_errors_in_chinese(tmp_path):
+    """A log that cannot be opened (the writer process reports it) and a file
+    that is no log database; the reasons are SQLite's own."""
+    db = tmp_path / "missing" / "run.sqlite"
+    zh = _cli("zh_CN.UTF-8", "run", "--db", str(db), "--", "true")
+    assert zh.returncode == 2 and zh.stderr.count("\n") == 1
+    assert zh.stderr.startswith(f"seccomp-jail: 无法打开日志 {db}：")
+    reason = zh.stderr.removeprefix(f"seccomp-jail: 无法打开日志 {db}：")
+    assert _cli("C", "run", "--db", str(db), "--", "true").stderr == f"seccomp-jail: cannot open log {db}: {reason}"
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    stats = _cli("zh_CN.UTF-8", "log", "stats", str(junk))
+    assert stats.returncode == 2
+    assert stats.stderr == f"seccomp-jail: log stats: {junk}：不是 seccomp-jail 日志数据库（file is not a database）\n"

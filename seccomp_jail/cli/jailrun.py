@@ -23,6 +23,6 @@ def run_program(start: Callable[[], int], program: list[str],
     except ProgramNotFound as exc:
         return error(f"{exc.program}: {tr(exc.reason)}", exc.status), False
     except LogError as exc:
-        return error(str(exc), 2), False
+        return error(exc.render(tr), 2), False
     except OSError as exc:
         return error(tr("cannot run {program}: {reason}").format(program=program[0], reason=exc.strerror or exc), 1), False

@@ -131,7 +131,7 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
         command = _meta(db, "command")
         rec = learn.record(events(db, Filters()), cwd)
     except QueryError as exc:
-        return _error(str(exc), 2)
+        return _error(exc.render(tr), 2)
     if not rec.calls:
         return _error(tr("{db}: no syscalls recorded").format(db=db_path), 1)
     if db.execute("SELECT 1 FROM syscalls WHERE origin != 'default' LIMIT 1").fetchone():
@@ -147,7 +147,8 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
     try:
         parse_rules(text, output)
     except RuleError as exc:  # a bug here, not the user's: say so rather than write it
-        return _error(tr("internal error, the learnt rules do not parse: {error}").format(error=exc), 1)
+        internal = tr("internal error, the learnt rules do not parse: {error}")
+        return _error(internal.format(error=exc.render(tr)), 1)
     if output == "-":
         sys.stdout.write(text)
     else:

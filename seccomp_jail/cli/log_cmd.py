@@ -12,6 +12,7 @@ import sys
 
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter, Parser
+from seccomp_jail.i18n import tr
 
 _LOG_HELP = """\
 Read a run recorded with `seccomp-jail run --db FILE`. The database can be
@@ -108,7 +109,7 @@ def _run(args: argparse.Namespace, printer) -> int:
         finally:
             db.close()
     except QueryError as exc:
-        print(f"seccomp-jail: log {args.log_command}: {exc}", file=sys.stderr)
+        print(f"seccomp-jail: log {args.log_command}: {exc.render(tr)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # `log show DB | head`: the reader left; stop quietly, without a

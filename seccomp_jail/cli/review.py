@@ -102,7 +102,7 @@ def _problem(p: Proposal) -> str | None:
     try:
         parse_rules(render([p], []), "edited rule")
     except RuleError as exc:
-        return str(exc)
+        return exc.render(tr)
     return None
 
 

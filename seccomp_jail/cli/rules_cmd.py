@@ -73,7 +73,7 @@ def _load(path: str):
     try:
         return load_rules(path)
     except RuleError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.render(tr), file=sys.stderr)
         return None
 
 
@@ -93,7 +93,7 @@ def run_new(args: argparse.Namespace) -> int:
     try:
         text = preset_text(args.preset)
     except UnknownPreset as exc:
-        print(f"seccomp-jail: {exc}", file=sys.stderr)
+        print(f"seccomp-jail: {exc.render(tr)}", file=sys.stderr)
         return 2
     if args.output == "-":
         sys.stdout.write(text)
@@ -167,14 +167,15 @@ def _width() -> int:
 
 def _show_groups(name: str | None) -> int:
     from seccomp_jail.arch.syscalls import native_table
+    from seccomp_jail.message import Message, with_hint
     from seccomp_jail.policy.errors import did_you_mean
     from seccomp_jail.policy.groups import expand_group, group_description, group_names
 
     table = native_table()
     names = group_names() if name is None else [name]
     if name is not None and name not in group_names():
-        hint = did_you_mean(name, group_names())
-        print(f"seccomp-jail: unknown group {name!r}" + (f" ({hint})" if hint else ""), file=sys.stderr)
+        unknown = with_hint(Message("unknown group {group}", group=repr(name)), did_you_mean(name, group_names()))
+        print(f"seccomp-jail: {unknown.render(tr)}", file=sys.stderr)
         return 2
     for group in names:
         members = expand_group(group, table)

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             ruleset = load_rules(args.rules)
         except RuleError as exc:
-            return _error(str(exc), 2)
+            return _error(exc.render(tr), 2)
     else:
         ruleset = RuleSet(default=Action.ALLOW)
     from seccomp_jail.log.writer import LogError
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         writer = start_log(options, program)
     except LogError as exc:
-        return _error(str(exc), 2)
+        return _error(exc.render(tr), 2)
     feed_hold = hold_exit_feed(ruleset, options)
 
     from seccomp_jail.cli.jailrun import run_program

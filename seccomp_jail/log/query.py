@@ -7,6 +7,7 @@ The database is opened read-only, so it can be read while a run still writes it.
 from __future__ import annotations
 
 import difflib
+import functools
 import heapq
 import os
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.log.db import READABLE_VERSIONS, SIGNAL_COLUMNS, SYSCALL_COLUMNS, syscall_from_row
 from seccomp_jail.log.events import Event, SignalEvent, TaskEvent
+from seccomp_jail.message import Message, MessageError, with_hint
 
 # Actions in the order `stats` shows their columns; others follow alphabetically.
 ACTION_ORDER = ("allow", "abort", "kill", "fake", "tamper", "edit")
@@ -28,7 +30,7 @@ _TASK_EVENTS = (("spawn", "start_seq", "start_time", "kind"),
 _UNNAMED = re.compile(r"syscall_-?\d+")
 
 
-class QueryError(Exception):
+class QueryError(MessageError):
     """A database or filter problem; str() is one line for the user."""
 
 
@@ -67,19 +69,20 @@ class SyscallStats:
 def open_db(path: str) -> sqlite3.Connection:
     """Open a log database read-only; QueryError if it is missing or not one of ours."""
     if not os.path.exists(path):
-        raise QueryError(f"{path}: no such file")
+        raise QueryError(Message("{db}: no such file", db=path))
     uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True)
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.Error as exc:
-        raise QueryError(f"{path}: not a seccomp-jail log database ({exc})") from None
+        raise QueryError(Message("{db}: not a seccomp-jail log database ({reason})",
+                                 db=path, reason=str(exc))) from None
     if row is None:
-        raise QueryError(f"{path}: not a seccomp-jail log database (no schema version)")
+        raise QueryError(Message("{db}: not a seccomp-jail log database (no schema version)", db=path))
     if row[0] not in map(str, READABLE_VERSIONS):
-        readable = " and ".join(map(str, READABLE_VERSIONS))
-        raise QueryError(f"{path}: log schema version {row[0]}, this seccomp-jail reads "
-                         f"versions {readable}")
+        readable = functools.reduce(lambda a, b: Message("{a} and {b}", a=a, b=b), map(str, READABLE_VERSIONS))
+        raise QueryError(Message("{db}: log schema version {version}, this seccomp-jail reads versions {readable}",
+                                 db=path, version=row[0], readable=readable))
     return db
 
 
@@ -91,8 +94,8 @@ def resolve_syscall(name: str) -> str:
     if table.number(name) is not None or _UNNAMED.fullmatch(name):
         return name
     close = difflib.get_close_matches(name, table.names(), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise QueryError(f"unknown syscall '{name}'{hint}")
+    hint = Message("did you mean {choice}?", choice=f"'{close[0]}'") if close else None
+    raise QueryError(with_hint(Message("unknown syscall {syscall}", syscall=f"'{name}'"), hint))
 
 
 def events(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:

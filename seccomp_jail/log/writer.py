@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from seccomp_jail.kernel.libc import become_helper, read_line
 from seccomp_jail.log.warn import report_suppressed, warn
+from seccomp_jail.message import Message, MessageError
 
 if TYPE_CHECKING:
     from seccomp_jail.log.events import Sink
@@ -39,7 +40,7 @@ COALESCE = 8192  # records: at most this many wait for a flush while more keep c
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
 
 
-class LogError(Exception):
+class LogError(MessageError):
     """A log destination cannot be opened; str() is one line for the user."""
 
 
@@ -62,8 +63,8 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
         except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
             for sink in sinks:
                 sink.close()
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise LogError(f"cannot open log {where}: {reason}") from exc
+            reason = str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
+            raise LogError(Message("cannot open log {where}: {reason}", where=where, reason=reason)) from exc
     return sinks
 
 
@@ -207,7 +208,12 @@ class WriterHandle:
         os.close(self.fd)
         os.close(self._done_fd)
         self.fd = -1
-        raise LogError(status[6:] if status.startswith("error ") else "the log writer did not start")
+        if status.startswith("error "):  # the writer's LogError, as _writer_main sent it
+            import json
+
+            template, values = json.loads(status[6:])
+            raise LogError(Message(template, **values))
+        raise LogError(Message("the log writer did not start"))
 
     def send(self, batch: list) -> None:
         from seccomp_jail.log.framing import send_batch  # a lookup in sys.modules after the first
@@ -290,7 +296,7 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
     if not handle.pid:
         os.close(data_w)
         os.close(done_r)
-        raise LogError("the log writer did not start")
+        raise LogError(Message("the log writer did not start"))
     if wait:
         handle.ready()
     return handle
@@ -345,8 +351,11 @@ def _writer_main(data_r: int, done_w: int, text, text_to_stderr, color, db, json
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
     try:
         sinks = open_sinks(text, text_to_stderr, color, db, jsonl, command=command, durations=durations)
-    except LogError as exc:
-        os.write(done_w, f"error {exc}\n".encode("utf-8", "backslashreplace"))
+    except LogError as exc:  # its template and values, for the front end to translate
+        import json
+
+        message = json.dumps([exc.message.template, exc.message.values])
+        os.write(done_w, f"error {message}\n".encode())
         return
     os.write(done_w, b"ok\n")
     # Until here the jail waited for us. From now on the tracer and the traced

@@ -1,14 +1,17 @@
 """Errors in rule files, and finding the line each one is on.
 
 A rule-file mistake is reported as one line a user can act on:
-`rules.toml:7: unknown syscall 'mkdri' (did you mean 'mkdir'?)`. tomllib
+`rules.toml:7: unknown syscall 'mkdri' (did you mean 'mkdir'?)`; its words
+are Messages, so a front end can say it in the user's language. tomllib
 gives the parsed data but no positions, so `KeyLines` scans the (already
 valid) TOML text once and remembers the line of every table header and key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from seccomp_jail.message import Message, with_hint
 
 # A key path into the parsed document: table and key names, and indexes into
 # arrays of tables, e.g. ("rule", 2, "errno") for `errno` in the third [[rule]].
@@ -16,9 +19,12 @@ KeyPath = tuple[str | int, ...]
 
 
 class RuleError(Exception):
-    """A mistake in a rule file; `str()` is one line: `file:line: message (hint)`."""
+    """A mistake in a rule file; `str()` is one line: `file:line: message (hint)`,
+    `render(tr)` the same line in the user's language."""
 
-    def __init__(self, file: str, line: int | None, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, file: str, line: int | None, message: Message, hint: Message | None = None
+    ) -> None:
         super().__init__(file, line, message, hint)
         self.file = file
         self.line = line
@@ -26,16 +32,19 @@ class RuleError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
+        return self.render()
+
+    def render(self, translate: Callable[[str], str] = str) -> str:
+        """The line with our words passed through `translate` (a front end's);
+        `file:line: ` stays as it is, as compilers print it in any language."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
+        text = f"{where}: {with_hint(self.message, self.hint).render(translate)}"
         # Messages quote user text with repr(), but file names and OS messages
         # are not ours: keep the promise of one line whatever they hold.
         return " ".join(text.splitlines())
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+def did_you_mean(word: str, choices: Iterable[str]) -> Message | None:
     """A "did you mean 'x'?" hint for the closest choice, or None.
 
     Case is ignored when comparing, so `EACCES` is offered for `eacces`.
@@ -44,26 +53,28 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
     by_lower = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"did you mean {by_lower[close[0]]!r}?" if close else None
+    return Message("did you mean {choice}?", choice=repr(by_lower[close[0]])) if close else None
 
 
 def shown(value: object) -> str:
     """A user value as it goes into a message: quoted, escaped, not too long."""
-    text = repr(value) if isinstance(value, str | int) else type_name(value)
+    if not isinstance(value, str | int):
+        return type_name(value)
+    text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def type_name(value: object) -> str:
+def type_name(value: object) -> Message:
     """The TOML name of a parsed value's type, for "must be X, not Y" messages."""
     names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
+        bool: Message("a boolean"),
+        int: Message("an integer"),
+        float: Message("a float"),
+        str: Message("a string"),
+        list: Message("an array"),
+        dict: Message("a table"),
     }
-    return names.get(type(value), "a date or time")
+    return names.get(type(value)) or Message("a date or time")
 
 
 class KeyLines:

@@ -48,6 +48,7 @@ import tomllib
 from typing import Any
 
 from seccomp_jail.arch.syscalls import native_table
+from seccomp_jail.message import Message
 from seccomp_jail.policy.errors import (
     KeyLines,
     KeyPath,
@@ -69,7 +70,7 @@ from seccomp_jail.policy.model import (
 )
 
 VERSION = 1
-VERSION_HINT = f"this seccomp-jail reads rule files of version {VERSION}"
+VERSION_HINT = Message("this seccomp-jail reads rule files of version {version}", version=VERSION)
 MAX_SYSCALL_NR = 1023  # numbers above every table, for syscalls newer than it
 MAX_ERRNO = 4095  # the kernel treats -1..-4095 as errors
 
@@ -87,11 +88,15 @@ U64 = (1 << 64) - 1
 _CONDITION = r"""(?sx) \s* arg(?P<arg>\d{1,4}) \s*
     (?: & \s* (?P<mask>[^=!<>\s][^=!<>]*?) \s* )?
     (?P<op>==|!=|<=|>=|<|>) \s* (?P<value>\S.*?) \s*"""
-CONDITION_FORM = "write 'argN OP VALUE' or 'argN & MASK == VALUE', OP one of == != < <= > >="
+CONDITION_FORM = Message(
+    "write 'argN OP VALUE' or 'argN & MASK == VALUE', OP one of == != < <= > >="
+)
 
 MAX_COUNT = (1 << 31) - 1  # `when` counts; far beyond any real run
 _WHEN = r"(?P<first>\d{1,12})(?:\.\.(?P<last>\d{1,12}))?(?:(?P<plus>\+)(?P<step>\d{1,12})?)?"
-WHEN_FORM = "write N, 'FIRST..LAST', 'FIRST+STEP' or 'FIRST..LAST+STEP', counting from 1"
+WHEN_FORM = Message("write N, 'FIRST..LAST', 'FIRST+STEP' or 'FIRST..LAST+STEP', counting from 1")
+UNQUOTED = Message("write numbers without quotes")
+INTEGER_OR_CONSTANT = Message("an integer or a constant")
 TASK_COMM_LEN = 16  # the kernel keeps 15 bytes of a command name
 S64 = 1 << 63
 
@@ -108,20 +113,27 @@ def load_rules(path: str) -> RuleSet:
             data = f.read()
     except FileNotFoundError:
         if "/" in path:
-            raise RuleError(path, None, "cannot read rule file: No such file or directory") from None
+            raise RuleError(
+                path,
+                None,
+                Message("cannot read rule file: {reason}", reason="No such file or directory"),
+            ) from None
         from seccomp_jail.policy.presets import UnknownPreset, preset_path
 
         try:
             return load_rules(str(preset_path(path)))
         except UnknownPreset as exc:
-            raise RuleError(path, None, "no such rule file or preset", exc.hint) from None
+            raise RuleError(path, None, Message("no such rule file or preset"), exc.hint) from None
     except OSError as exc:
-        raise RuleError(path, None, f"cannot read rule file: {exc.strerror or exc}") from None
+        reason = str(exc.strerror or exc)
+        raise RuleError(
+            path, None, Message("cannot read rule file: {reason}", reason=reason)
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise RuleError(path, line, "rule files must be UTF-8 text") from None
+        raise RuleError(path, line, Message("rule files must be UTF-8 text")) from None
     return parse_rules(text, path)
 
 
@@ -133,9 +145,13 @@ def parse_rules(text: str, filename: str) -> RuleSet:
         raise _syntax_error(text, filename, str(exc)) from None
     except ValueError as exc:  # from int(): more digits than Python converts
         reason = str(exc).split(":")[0]
-        raise RuleError(filename, None, f"TOML syntax error: {reason}") from None
+        raise RuleError(
+            filename, None, Message("TOML syntax error: {reason}", reason=reason)
+        ) from None
     except RecursionError:
-        raise RuleError(filename, None, "TOML syntax error: values nested too deeply") from None
+        raise RuleError(
+            filename, None, Message("TOML syntax error: values nested too deeply")
+        ) from None
     return _Checker(text, filename).rule_set(doc)
 
 
@@ -143,19 +159,26 @@ def _syntax_error(text: str, filename: str, message: str) -> RuleError:
     """Turn tomllib's "Msg (at line L, column C)" into file:line: message."""
     m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.S)
     if m:
-        what, line, where = m[1], int(m[2]), f" at column {m[3]}"
+        what, line = m[1], int(m[2])
     else:
         # "(at end of document)": the trouble is on the last line with text.
-        what, where = re.sub(r" \(at end of document\)$", "", message), " at the end of the file"
+        what = re.sub(r" \(at end of document\)$", "", message)
         line = max((n for n, s in enumerate(text.split("\n"), 1) if s.strip()), default=1)
-    what = what[:1].lower() + what[1:]
+    reason = what[:1].lower() + what[1:]
+    syntax = Message(
+        "TOML syntax error: {reason} at column {column}"
+        if m
+        else "TOML syntax error: {reason} at the end of the file",
+        reason=reason,
+        column=m[3] if m else None,
+    )
     # `[rule]` next to `[[rule]]` is the likeliest cause of a clash: say so.
     single = re.search(r"^[ \t]*\[[ \t]*rule[ \t]*\]", text, re.M)
     hint = None
     if single:
         at = text.count("\n", 0, single.start()) + 1
-        hint = f"line {at} has [rule]: write [[rule]] for every rule"
-    return RuleError(filename, line, f"TOML syntax error: {what}{where}", hint)
+        hint = Message("line {line} has [rule]: write [[rule]] for every rule", line=at)
+    return RuleError(filename, line, syntax, hint)
 
 
 class _Checker:
@@ -170,7 +193,7 @@ class _Checker:
         self.lines = KeyLines(text)
         self.table = native_table()
 
-    def error(self, path: KeyPath, message: str, hint: str | None = None) -> RuleError:
+    def error(self, path: KeyPath, message: Message, hint: Message | None = None) -> RuleError:
         return RuleError(self.file, self.lines.line(path) or 1, message, hint)
 
     def rule_set(self, doc: dict[str, Any]) -> RuleSet:
@@ -182,8 +205,8 @@ class _Checker:
         if not isinstance(rules, list):
             raise self.error(
                 ("rule",),
-                "'rule' is a single table, not a list of rules",
-                "write [[rule]] with double brackets before each rule",
+                Message("'rule' is a single table, not a list of rules"),
+                Message("write [[rule]] with double brackets before each rule"),
             )
         return RuleSet(
             default=default,
@@ -194,17 +217,21 @@ class _Checker:
 
     def _version(self, doc: dict[str, Any]) -> None:
         if "version" not in doc:
-            raise self.error((), "missing 'version = 1' at the top of the file", VERSION_HINT)
+            raise self.error(
+                (), Message("missing 'version = 1' at the top of the file"), VERSION_HINT
+            )
         version = doc["version"]
         if type(version) is not int:
             raise self.error(
                 ("version",),
-                f"'version' must be an integer, not {type_name(version)}",
+                Message("'version' must be an integer, not {type}", type=type_name(version)),
                 VERSION_HINT,
             )
         if version != VERSION:
             raise self.error(
-                ("version",), f"unsupported rule file version {shown(version)}", VERSION_HINT
+                ("version",),
+                Message("unsupported rule file version {version}", version=shown(version)),
+                VERSION_HINT,
             )
 
     def _rule(self, n: int, rule: Any) -> Rule:
@@ -212,19 +239,17 @@ class _Checker:
         if not isinstance(rule, dict):
             raise self.error(
                 path,
-                f"each rule must be a table, not {type_name(rule)}",
-                "start each rule with a [[rule]] header",
+                Message("each rule must be a table, not {type}", type=type_name(rule)),
+                Message("start each rule with a [[rule]] header"),
             )
         self._known_keys(path, rule, RULE_KEYS, TOP_KEYS)
         for key in ("syscall", "action"):
             if key not in rule:
-                raise self.error(path, f"rule has no '{key}'")
+                raise self.error(path, Message("rule has no '{key}'", key=key))
         action = self._action(path + ("action",), rule["action"])
         comment = rule.get("comment", "")
         if not isinstance(comment, str):
-            raise self.error(
-                path + ("comment",), f"'comment' must be a string, not {type_name(comment)}"
-            )
+            raise self.error(path + ("comment",), _not_a_string("comment", comment))
         syscalls, written = self._syscalls(path + ("syscall",), rule["syscall"])
         self._tracer_only(path, rule, action)
         returns = self._result(path, rule, "return", action, Action.ABORT)
@@ -232,8 +257,8 @@ class _Checker:
         if returns is not None and "errno" in rule:
             raise self.error(
                 path + ("errno",),
-                "'errno' and 'return' both set the result",
-                "keep one: errno = E makes the syscall return -E",
+                Message("'errno' and 'return' both set the result"),
+                Message("keep one: errno = E makes the syscall return -E"),
             )
         names = [self.table.name(nr) for nr in syscalls]
         return Rule(
@@ -266,34 +291,34 @@ class _Checker:
             if key in allowed:
                 continue
             if key in elsewhere:
-                hint = (
-                    "put it above the first [[rule]]" if path else "put it below a [[rule]] header"
-                )
                 raise self.error(
                     where,
-                    f"'{key}' does not belong {'in a rule' if path else 'at the top level'}",
-                    hint,
+                    Message(
+                        "'{key}' does not belong in a rule"
+                        if path
+                        else "'{key}' does not belong at the top level",
+                        key=key,
+                    ),
+                    Message(
+                        "put it above the first [[rule]]"
+                        if path
+                        else "put it below a [[rule]] header"
+                    ),
                 )
-            kind = "rule key" if path else "top-level key"
-            raise self.error(
-                where,
-                f"unknown {kind} {shown(key)}",
-                did_you_mean(key, allowed),
+            unknown = Message(
+                "unknown rule key {key}" if path else "unknown top-level key {key}", key=shown(key)
             )
+            raise self.error(where, unknown, did_you_mean(key, allowed))
 
     def _action(self, path: KeyPath, value: Any) -> Action:
-        key = path[-1]
+        one_of = Message("one of {choices}", choices=", ".join(ACTION_NAMES))
         if not isinstance(value, str):
-            raise self.error(
-                path,
-                f"'{key}' must be a string, not {type_name(value)}",
-                "one of " + ", ".join(ACTION_NAMES),
-            )
+            raise self.error(path, _not_a_string(str(path[-1]), value), one_of)
         if value not in ACTION_NAMES:
             raise self.error(
                 path,
-                f"unknown action {shown(value)}",
-                did_you_mean(value, ACTION_NAMES) or "one of " + ", ".join(ACTION_NAMES),
+                Message("unknown action {action}", action=shown(value)),
+                did_you_mean(value, ACTION_NAMES) or one_of,
             )
         return Action(value)
 
@@ -305,26 +330,32 @@ class _Checker:
         if not action.denies:
             raise self.error(
                 path,
-                f"'errno' only applies to abort and abort-forever, not to '{action.value}'",
-                "remove errno or change the action",
+                Message(
+                    "'errno' only applies to abort and abort-forever, not to '{action}'",
+                    action=action.value,
+                ),
+                Message("remove errno or change the action"),
             )
         if isinstance(value, str):
             names = errno_names()
             if value in names:
                 return names[value]
-            hint = (
-                "write numbers without quotes"
-                if value.isdigit()
-                else did_you_mean(value, names)
-            )
-            raise self.error(path, f"unknown errno {shown(value)}", hint)
+            hint = UNQUOTED if value.isdigit() else did_you_mean(value, names)
+            raise self.error(path, Message("unknown errno {errno}", errno=shown(value)), hint)
         if type(value) is not int:
             raise self.error(
                 path,
-                f"'errno' must be a name like \"EACCES\" or an integer, not {type_name(value)}",
+                Message(
+                    "'errno' must be a name like \"EACCES\" or an integer, not {type}",
+                    type=type_name(value),
+                ),
             )
         if not 0 <= value <= MAX_ERRNO:
-            raise self.error(path, f"errno {shown(value)} is out of range", f"0 to {MAX_ERRNO}")
+            raise self.error(
+                path,
+                Message("errno {errno} is out of range", errno=shown(value)),
+                _between(0, MAX_ERRNO),
+            )
         return value
 
     def _syscalls(self, path: KeyPath, value: Any) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -332,7 +363,9 @@ class _Checker:
         items = value if isinstance(value, list) else [value]
         if not items:
             raise self.error(
-                path, "'syscall' is an empty list", "name at least one syscall or group"
+                path,
+                Message("'{key}' is an empty list", key="syscall"),
+                Message("name at least one syscall or group"),
             )
         numbers: dict[int, None] = {}  # an ordered set
         for item in items:
@@ -344,31 +377,37 @@ class _Checker:
         if type(item) is int:
             if not 0 <= item <= MAX_SYSCALL_NR:
                 raise self.error(
-                    path, f"syscall number {shown(item)} is out of range", f"0 to {MAX_SYSCALL_NR}"
+                    path,
+                    Message("syscall number {number} is out of range", number=shown(item)),
+                    _between(0, MAX_SYSCALL_NR),
                 )
             return [item]
         if not isinstance(item, str):
             raise self.error(
                 path,
-                f"'syscall' must be a name, a number, a group or a list of them, "
-                f"not {type_name(item)}",
+                Message(
+                    "'syscall' must be a name, a number, a group or a list of them, not {type}",
+                    type=type_name(item),
+                ),
             )
         if is_group_name(item):
             try:
                 names = expand_group(item, self.table)
             except KeyError:
                 raise self.error(
-                    path, f"unknown syscall group {shown(item)}", did_you_mean(item, group_names())
+                    path,
+                    Message("unknown syscall group {group}", group=shown(item)),
+                    did_you_mean(item, group_names()),
                 ) from None
             return sorted(nr for name in names if (nr := self.table.number(name)) is not None)
         nr = self.table.number(item)
         if nr is None:
             hint = (
-                "write numbers without quotes"
+                UNQUOTED
                 if item.isdigit()
                 else did_you_mean(item, self.table.names() + group_names())
             )
-            raise self.error(path, f"unknown syscall {shown(item)}", hint)
+            raise self.error(path, Message("unknown syscall {syscall}", syscall=shown(item)), hint)
         return [nr]
 
     # -- argument conditions ----------------------------------------------
@@ -378,7 +417,7 @@ class _Checker:
     ) -> tuple[ArgCondition, ...]:
         """`args`: a list of condition strings, all of which must hold."""
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-            raise self.error(path, "'args' must be a list of strings", CONDITION_FORM)
+            raise self.error(path, Message("'args' must be a list of strings"), CONDITION_FORM)
         conditions = tuple(self._condition(path, text) for text in value)
         if conditions:
             self._check_arity(path, conditions, syscalls)
@@ -387,10 +426,18 @@ class _Checker:
     def _condition(self, path: KeyPath, text: str) -> ArgCondition:
         m = re.fullmatch(_CONDITION, text)
         if not m:
-            raise self.error(path, f"cannot read condition {shown(text)}", CONDITION_FORM)
+            raise self.error(
+                path,
+                Message("cannot read condition {condition}", condition=shown(text)),
+                CONDITION_FORM,
+            )
         arg = int(m["arg"])
         if arg >= NARGS:
-            raise self.error(path, f"no argument arg{arg} in {shown(text)}", "arg0 to arg5")
+            raise self.error(
+                path,
+                Message("no argument arg{arg} in {condition}", arg=arg, condition=shown(text)),
+                _between("arg0", f"arg{NARGS - 1}"),
+            )
         value = self._constant(path, m["value"])
         if m["mask"] is None:
             return ArgCondition(arg, m["op"], value)
@@ -398,15 +445,22 @@ class _Checker:
         if m["op"] != "==":
             raise self.error(
                 path,
-                f"a masked condition can only test == in {shown(text)}",
-                "the kernel compares (arg & MASK) == VALUE",
+                Message(
+                    "a masked condition can only test == in {condition}", condition=shown(text)
+                ),
+                Message("the kernel compares (arg & MASK) == VALUE"),
             )
         if value & ~mask:
-            raise self.error(path, f"{shown(text)} can never hold", "VALUE has bits outside MASK")
+            raise self.error(
+                path,
+                Message("{condition} can never hold", condition=shown(text)),
+                Message("VALUE has bits outside MASK"),
+            )
         return ArgCondition(arg, "&", value, mask)
 
-    def _constant(self, path: KeyPath, text: str, context: str = "in a condition") -> int:
-        """An integer or ORed constants, as the unsigned 64-bit word the kernel compares."""
+    def _constant(self, path: KeyPath, text: str, key: str | None = None) -> int:
+        """An integer or ORed constants, as the unsigned 64-bit word the kernel
+        compares; in a condition, or else as the value of `key`."""
         # Imported here: the decoders' tables take tens of milliseconds to
         # load, and only rule files with conditions need them.
         from seccomp_jail.decode.constants import constant_names, lookup_constant
@@ -418,11 +472,21 @@ class _Checker:
             except ValueError:  # from int(): more digits than Python converts
                 number = 1 << 64
             if number is None:
-                hint = did_you_mean(term, constant_names()) or "an integer or a constant"
-                raise self.error(path, f"unknown value {shown(term)} {context}", hint)
+                unknown = Message(
+                    "unknown value {value} in a condition"
+                    if key is None
+                    else "unknown value {value} in '{key}'",
+                    value=shown(term),
+                    key=key,
+                )
+                raise self.error(
+                    path, unknown, did_you_mean(term, constant_names()) or INTEGER_OR_CONSTANT
+                )
             value |= number
         if not -(1 << 63) <= value <= U64:
-            raise self.error(path, f"value {shown(text)} does not fit in 64 bits")
+            raise self.error(
+                path, Message("value {value} does not fit in 64 bits", value=shown(text))
+            )
         return value & U64
 
     def _check_arity(
@@ -434,9 +498,19 @@ class _Checker:
             nargs = arity(name)
             for c in conditions:
                 if c.arg >= nargs:
-                    takes = f"arg0 to arg{nargs - 1}" if nargs else "no arguments"
+                    takes = (
+                        Message(
+                            "{name} takes {args}",
+                            name=name,
+                            args=_between("arg0", f"arg{nargs - 1}"),
+                        )
+                        if nargs
+                        else Message("{name} takes no arguments", name=name)
+                    )
                     raise self.error(
-                        path, f"{name} has no argument arg{c.arg}", f"{name} takes {takes}"
+                        path,
+                        Message("{name} has no argument arg{arg}", name=name, arg=c.arg),
+                        takes,
                     )
 
     # -- tracer-only keys --------------------------------------------------
@@ -450,8 +524,15 @@ class _Checker:
                 changeable = action.value.removesuffix("-forever")
                 raise self.error(
                     path + (key,),
-                    f"'{key}' needs the tracer: use '{changeable}' instead of '{action.value}'",
-                    "-forever rules are decided in the kernel filter, which cannot check it",
+                    Message(
+                        "'{key}' needs the tracer: use '{changeable}' instead of '{action}'",
+                        key=key,
+                        changeable=changeable,
+                        action=action.value,
+                    ),
+                    Message(
+                        "-forever rules are decided in the kernel filter, which cannot check it"
+                    ),
                 )
 
     def _result(
@@ -462,25 +543,39 @@ class _Checker:
             return None
         where = path + (key,)
         if action is not wanted:
-            what = (
-                "skips the syscall and returns the value"
+            what = Message(
+                "with '{action}' it skips the syscall and returns the value"
                 if wanted is Action.ABORT
-                else "lets the syscall run, then replaces its result"
+                else "with '{action}' it lets the syscall run, then replaces its result",
+                action=wanted.value,
             )
             raise self.error(
                 where,
-                f"'{key}' only goes with action '{wanted.value}', not '{action.value}'",
-                f"with '{wanted.value}' it {what}",
+                Message(
+                    "'{key}' only goes with action '{wanted}', not '{action}'",
+                    key=key,
+                    wanted=wanted.value,
+                    action=action.value,
+                ),
+                what,
             )
         value = rule[key]
         if isinstance(value, str):
             return self._return_constant(where, value)
         if type(value) is not int:
             raise self.error(
-                where, f"'{key}' must be an integer or a constant name, not {type_name(value)}"
+                where,
+                Message(
+                    "'{key}' must be an integer or a constant name, not {type}",
+                    key=key,
+                    type=type_name(value),
+                ),
             )
         if not -S64 <= value < 2 * S64:
-            raise self.error(where, f"'{key}' {shown(value)} does not fit in 64 bits")
+            raise self.error(
+                where,
+                Message("'{key}' {value} does not fit in 64 bits", key=key, value=shown(value)),
+            )
         return value - 2 * S64 if value >= S64 else value
 
     def _return_constant(self, where: KeyPath, text: str) -> int:
@@ -490,24 +585,39 @@ class _Checker:
         name = term[1:].strip() if sign < 0 else term
         value = errno_names().get(name)
         if value is None and name:
-            value = self._constant(where, name, f"in '{where[-1]}'")
+            value = self._constant(where, name, str(where[-1]))
             value = value - 2 * S64 if value >= S64 else value
         if value is None:
-            raise self.error(where, f"unknown value {shown(text)}", "an integer or a constant")
+            raise self.error(
+                where, Message("unknown value {value}", value=shown(text)), INTEGER_OR_CONSTANT
+            )
         return sign * value
 
-    def _strings(self, where: KeyPath, value: Any, what: str) -> tuple[str, ...]:
+    def _strings(self, where: KeyPath, value: Any, what: Message) -> tuple[str, ...]:
         """A string or a non-empty list of non-empty strings."""
         key = where[-1]
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, str) for item in items):
             raise self.error(
-                where, f"'{key}' must be a string or a list of strings, not {type_name(value)}"
+                where,
+                Message(
+                    "'{key}' must be a string or a list of strings, not {type}",
+                    key=key,
+                    type=type_name(value),
+                ),
             )
         if not items:
-            raise self.error(where, f"'{key}' is an empty list", f"give at least one {what}")
+            raise self.error(
+                where,
+                Message("'{key}' is an empty list", key=key),
+                Message("give at least one {what}", what=what),
+            )
         if "" in items:
-            raise self.error(where, f"'{key}' has an empty string", f"give a {what}")
+            raise self.error(
+                where,
+                Message("'{key}' has an empty string", key=key),
+                Message("give a {what}", what=what),
+            )
         return tuple(items)
 
     def _needs_argument(self, where: KeyPath, names: list[str], kind: str) -> None:
@@ -517,44 +627,50 @@ class _Checker:
         )
 
         has_one = argspec.path_args if kind == "path" else argspec.sockaddr_args
-        what = "a path argument" if kind == "path" else "a socket address argument"
+        what = Message("a path argument" if kind == "path" else "a socket address argument")
         lacking = [name for name in names if not has_one(name)]
         if not lacking:
             return
-        listed = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
-        raise self.error(
-            where,
-            f"'{where[-1]}' needs syscalls with {what}; {listed} "
-            f"{'takes' if len(lacking) == 1 else 'take'} none",
-            "give those syscalls a rule of their own",
+        listed = ", ".join(lacking[:6])
+        if len(lacking) > 6:
+            listed = Message("{names} and {count} more", names=listed, count=len(lacking) - 6)
+        needs = Message(
+            "'{key}' needs syscalls with {what}; {names} takes none"
+            if len(lacking) == 1
+            else "'{key}' needs syscalls with {what}; {names} take none",
+            key=where[-1],
+            what=what,
+            names=listed,
         )
+        raise self.error(where, needs, Message("give those syscalls a rule of their own"))
 
     def _paths(self, path: KeyPath, rule: dict[str, Any], names: list[str]) -> tuple[str, ...]:
         if "path" not in rule:
             return ()
         where = path + ("path",)
-        globs = self._strings(where, rule["path"], "glob like \"/etc/**\"")
+        globs = self._strings(where, rule["path"], Message('glob like "/etc/**"'))
+        example = Message('write "/etc/**" or "/**/*.conf"')
         for glob in globs:
-            self._glob(where, glob, 'write "/etc/**" or "/**/*.conf"')
+            self._glob(where, glob, example)
         self._needs_argument(where, names, "path")
         return globs
 
-    def _glob(self, where: KeyPath, glob: str, example: str) -> None:
+    def _glob(self, where: KeyPath, glob: str, example: Message) -> None:
         """Check a glob on absolute paths: `*` `?` `[...]` within a component, `**` across."""
         if not glob.startswith("/"):
             raise self.error(
                 where,
-                f"{shown(glob)} is not an absolute path glob",
-                f"relative paths are resolved before matching; {example}",
+                Message("{glob} is not an absolute path glob", glob=shown(glob)),
+                Message("relative paths are resolved before matching; {example}", example=example),
             )
         if "\0" in glob:
-            raise self.error(where, f"{shown(glob)} contains a NUL character")
+            raise self.error(where, Message("{glob} contains a NUL character", glob=shown(glob)))
         for part in glob.split("/"):
             if "**" in part and part != "**":
                 raise self.error(
                     where,
-                    f"'**' must be a whole path component in {shown(glob)}",
-                    "write '/a/**/b' for any depth, '*' within one component",
+                    Message("'**' must be a whole path component in {glob}", glob=shown(glob)),
+                    Message("write '/a/**/b' for any depth, '*' within one component"),
                 )
             i = part.find("[")
             while i >= 0:
@@ -564,8 +680,8 @@ class _Checker:
                 if end < 0:
                     raise self.error(
                         where,
-                        f"unclosed '[' in {shown(glob)}",
-                        "close the character class with ']' within one path component",
+                        Message("unclosed '[' in {glob}", glob=shown(glob)),
+                        Message("close the character class with ']' within one path component"),
                     )
                 i = part.find("[", end + 1)
 
@@ -577,7 +693,9 @@ class _Checker:
 
         where = path + ("addr",)
         networks = []
-        for text in self._strings(where, rule["addr"], 'address or network like "10.0.0.0/8"'):
+        for text in self._strings(
+            where, rule["addr"], Message('address or network like "10.0.0.0/8"')
+        ):
             try:
                 networks.append(str(ipaddress.ip_network(text.strip())))
             except ValueError:
@@ -586,13 +704,13 @@ class _Checker:
                 except ValueError:
                     raise self.error(
                         where,
-                        f"{shown(text)} is not an IP address or network",
-                        'write "192.0.2.7", "10.0.0.0/8" or "2001:db8::/32"',
+                        Message("{address} is not an IP address or network", address=shown(text)),
+                        Message('write "192.0.2.7", "10.0.0.0/8" or "2001:db8::/32"'),
                     ) from None
                 raise self.error(
                     where,
-                    f"{shown(text)} has bits set outside its prefix",
-                    f"did you mean {str(loose)!r}?",
+                    Message("{address} has bits set outside its prefix", address=shown(text)),
+                    Message("did you mean {choice}?", choice=repr(str(loose))),
                 ) from None
         self._needs_argument(where, names, "sockaddr")
         return tuple(networks)
@@ -605,11 +723,17 @@ class _Checker:
         ports = value if isinstance(value, list) else [value]
         if not ports or not all(type(p) is int for p in ports):
             raise self.error(
-                where, "'port' must be a port number or a non-empty list of them", "0 to 65535"
+                where,
+                Message("'port' must be a port number or a non-empty list of them"),
+                _between(0, 65535),
             )
         for port in ports:
             if not 0 <= port <= 65535:
-                raise self.error(where, f"port {shown(port)} is out of range", "0 to 65535")
+                raise self.error(
+                    where,
+                    Message("port {port} is out of range", port=shown(port)),
+                    _between(0, 65535),
+                )
         self._needs_argument(where, names, "sockaddr")
         return tuple(ports)
 
@@ -620,10 +744,10 @@ class _Checker:
             if key not in rule:
                 continue
             where = path + (key,)
-            items = self._strings(where, rule[key], "executable glob or command name")
+            items = self._strings(where, rule[key], Message("executable glob or command name"))
             for item in items:
                 if key == "exe" or (key == "under" and "/" in item):
-                    self._glob(where, item, 'write "/usr/bin/curl" or "/**/curl"')
+                    self._glob(where, item, Message('write "/usr/bin/curl" or "/**/curl"'))
                 else:
                     self._comm(where, item)
             fields[key] = items
@@ -633,15 +757,23 @@ class _Checker:
         if "/" in name:
             raise self.error(
                 where,
-                f"command name {shown(name)} has a '/'",
-                "use 'exe' for executable paths",
+                Message("command name {name} has a '/'", name=shown(name)),
+                Message("use 'exe' for executable paths"),
             )
         if len(name.encode()) >= TASK_COMM_LEN:
+            kept = name.encode()[: TASK_COMM_LEN - 1].decode(errors="ignore")
             raise self.error(
                 where,
-                f"command name {shown(name)} is longer than {TASK_COMM_LEN - 1} bytes",
-                f"the kernel keeps the first {TASK_COMM_LEN - 1}: write "
-                f"{name.encode()[: TASK_COMM_LEN - 1].decode(errors='ignore')!r}",
+                Message(
+                    "command name {name} is longer than {count} bytes",
+                    name=shown(name),
+                    count=TASK_COMM_LEN - 1,
+                ),
+                Message(
+                    "the kernel keeps the first {count}: write {name}",
+                    count=TASK_COMM_LEN - 1,
+                    name=repr(kept),
+                ),
             )
 
     def _when(self, where: KeyPath, value: Any) -> When | None:
@@ -651,29 +783,53 @@ class _Checker:
         if type(value) is int:
             if not 1 <= value <= MAX_COUNT:
                 raise self.error(
-                    where, f"'when' {shown(value)} is out of range", f"1 to {MAX_COUNT}"
+                    where,
+                    Message("'when' {when} is out of range", when=shown(value)),
+                    _between(1, MAX_COUNT),
                 )
             return When(first=value)
         if not isinstance(value, str):
             raise self.error(
-                where, f"'when' must be a string or an integer, not {type_name(value)}", WHEN_FORM
+                where,
+                Message("'when' must be a string or an integer, not {type}", type=type_name(value)),
+                WHEN_FORM,
             )
         m = re.fullmatch(_WHEN, value.strip())
         if not m:
-            raise self.error(where, f"cannot read 'when' {shown(value)}", WHEN_FORM)
+            raise self.error(
+                where, Message("cannot read 'when' {when}", when=shown(value)), WHEN_FORM
+            )
         first = int(m["first"])
         last = int(m["last"]) if m["last"] else None
         step = int(m["step"]) if m["step"] else (1 if m["plus"] else 0)
         for number in (first, last, step if m["step"] else None):
             if number is not None and not 1 <= number <= MAX_COUNT:
                 raise self.error(
-                    where, f"{number} in 'when' {shown(value)} is out of range", f"1 to {MAX_COUNT}"
+                    where,
+                    Message(
+                        "{number} in 'when' {when} is out of range",
+                        number=number,
+                        when=shown(value),
+                    ),
+                    _between(1, MAX_COUNT),
                 )
         if last is not None and last < first:
             raise self.error(
-                where, f"'when' {shown(value)} ends before it starts", "FIRST..LAST with LAST >= FIRST"
+                where,
+                Message("'when' {when} ends before it starts", when=shown(value)),
+                Message("FIRST..LAST with LAST >= FIRST"),
             )
         return When(first, last, step)
+
+
+def _between(low: object, high: object) -> Message:
+    """The hint for a value out of range: `0 to 4095`."""
+    return Message("{low} to {high}", low=low, high=high)
+
+
+def _not_a_string(key: str, value: object) -> Message:
+    """One wording for every key that must be a string: "'comment' must be a string, not ..."."""
+    return Message("'{key}' must be a string, not {type}", key=key, type=type_name(value))
 
 
 @functools.cache

@@ -9,26 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seccomp_jail.message import Message, MessageError, with_hint
 from seccomp_jail.policy.errors import did_you_mean
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
 SUFFIX = ".toml"
 
 
-class UnknownPreset(KeyError):
-    """No preset of that name; `str()` names the presets there are."""
+class UnknownPreset(MessageError, KeyError):
+    """No preset of that name; the message names the presets there are."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-    @property
-    def hint(self) -> str:
         names = [n for n, _ in list_presets()]
-        return did_you_mean(self.name, names) or "presets: " + ", ".join(names)
-
-    def __str__(self) -> str:
-        return f"no preset {self.name!r} ({self.hint})"
+        self.name = name
+        self.hint = did_you_mean(name, names) or Message("presets: {names}", names=", ".join(names))
+        super().__init__(with_hint(Message("no preset {name}", name=repr(name)), self.hint))
 
 
 def list_presets() -> list[tuple[str, str]]:
