@@ -169,3 +169,26 @@ def test_daemonized_grandchild(jail, workdir, targets):
     assert opens and "daemon.out" in opens[-1]["text"]
     assert any(r["syscall"] == "setsid" for r in run.syscalls())
     assert run.syscalls("exit_group", pid=grandchild)
+
+
+def test_fork_and_exec_results_are_those_the_program_saw(jail_both):
+    """Forks and execs are logged at their ptrace events, without an exit
+    stop, where the event's value is the call's: a fork's child pid as the
+    parent sees it (in a pid namespace of its own the exit stop still
+    decides), an exec's 0; a failed exec has no event and its exit stop tells."""
+    script = "true & echo $!; wait; /nonexistent/program; exec /bin/true"
+    run = jail_both(["unshare", "--pid", "--fork", "sh", "-c", script])
+    assert run.status == 0, run.proc.stderr
+    assert run.stdout == "2\n"  # sh is 1 in its new namespace, its first child 2
+    execs = run.syscalls("execve")
+    (inner_sh,) = [r["pid"] for r in execs if r["retval"] == 0 and '["sh", "-c"' in r["text"]]
+    forks = [r for r in run.syscalls() if r["syscall"] in ("clone", "clone3", "fork", "vfork")]
+    # unshare's fork, seen from our namespace; then sh's, seen from its own.
+    assert [(r["pid"], r["retval"]) for r in forks] == [(forks[0]["pid"], inner_sh), (inner_sh, 2), (inner_sh, 3)]
+    assert all(r["duration"] is not None for r in forks)
+    failed = [r for r in execs if r["retval"] != 0]
+    assert failed and all(r["retval"] < 0 and r["errno"] for r in failed)
+    assert any("/nonexistent/program" in r["text"] for r in failed)
+    assert [r["text"].split('"')[1].rsplit("/", 1)[1] for r in execs if r["retval"] == 0] == [
+        "unshare", "sh", "true"]
+    assert all(r["duration"] is not None for r in execs)
