@@ -66,6 +66,7 @@ CLONE_UNTRACED = 0x00800000
 CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 # Need their exit stop whatever the exit feed could tell: checks there, a new
 # tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
+# A fork or exec that reaches its ptrace event does without it (_returns_at_event).
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 _SKIPPED = -errno.ENOSYS  # what a syscall skipped by the kernel "returns"
