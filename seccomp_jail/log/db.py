@@ -4,8 +4,9 @@ docs/log-schema.md documents the schema for people; this module is its
 single definition in code. Each flush of the writer (a batch from the
 tracer, or those that waited together: see log.writer.serve) is one
 transaction in WAL mode, so a dead writer loses at most what it had not
-flushed, and readers (`log show` on a growing run) never block the writer. synchronous=OFF: the
-log need not survive a power cut, and fsyncs would cost the traced run.
+flushed, and readers (`log show` on a growing run) never block the
+writer. synchronous=OFF: the log need not survive a power cut, and fsyncs
+would cost the traced run.
 
 SQLite integers are signed 64-bit, syscall arguments unsigned 64-bit: arg0..arg5
 hold the two's-complement signed value (0xffffffffffffff9c is stored as -100);
