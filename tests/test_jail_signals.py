@@ -85,7 +85,7 @@ def test_signals_do_not_interrupt_calls_that_never_sleep(jail_both, native, targ
     """A seccomp stop is not a sleep a signal can break: getppid held by the
     tracer while SIGALRM arrives every 500 µs never fails with EINTR."""
     expected = native([targets["nointr"]])
-    assert expected.stdout == "alarms 200, EINTR 0, other errors 0\n"
+    assert expected.stdout == "alarms 200+, EINTR 0, other errors 0\n"
     run = jail_both([targets["nointr"]])
     assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
     assert len(run.syscalls("getppid")) > 200

@@ -35,6 +35,8 @@ int main(void)
 				other++;
 		}
 	}
-	printf("alarms %d, EINTR %ld, other errors %ld\n", (int)alarms, eintr, other);
+	/* More may come before the timer is off: the count is only a floor. */
+	setitimer(ITIMER_REAL, &(struct itimerval){ { 0, 0 }, { 0, 0 } }, NULL);
+	printf("alarms %s, EINTR %ld, other errors %ld\n", alarms >= 200 ? "200+" : "too few", eintr, other);
 	return calls > 0 ? 0 : 1;
 }
