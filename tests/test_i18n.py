@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import gettext
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import seccomp_jail.i18n
 from seccomp_jail.cli.helpformat import display_width, wrap_wide
 from seccomp_jail.cli.main import build_parser
 from seccomp_jail.i18n import CATALOGS, language, read_po
+from seccomp_jail.policy.groups import group_description, group_names
 
 CATALOG = read_po(str(Path(seccomp_jail.i18n.__file__).with_name(CATALOGS["zh"])))
 
@@ -56,11 +58,12 @@ def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
 # below the front end passes to the `translate` it is given (Tally.describe),
 # the shell's reason in ProgramNotFound(program, reason), which the
 # command line passes to tr, and the template of a Message (rule-file and
-# log errors), which the front end renders with tr.
+# log errors, the log's warnings, why the jail adds a rule), which the front
+# end renders with tr.
 _TRANSLATED = {"tr": 0, "translate": 0, "ProgramNotFound": 1, "Message": 0}
-# Errors made of Messages: an f-string or a bare literal given to one would
-# stay English, unseen by the check above.
-_TAKE_MESSAGES = {"RuleError", "LogError", "QueryError", "self.error"}
+# Errors and warnings made of Messages: an f-string or a bare literal given
+# to one would stay English, unseen by the check above.
+_TAKE_MESSAGES = {"RuleError", "LogError", "QueryError", "self.error", "warn", "say"}
 
 
 def _literals(node: ast.expr) -> list[str]:
@@ -87,9 +90,10 @@ def _tr_literals() -> set[str]:
 
 
 def test_every_text_has_a_translation_and_every_translation_a_text():
-    """Help texts and the messages passed to tr() all have an entry; an entry
-    that is neither (nor one of argparse's own words) is stale."""
-    shown = _shown_texts(build_parser(), set())
+    """Help texts, group descriptions (`rules show --groups`) and the messages
+    passed to tr() all have an entry; an entry that is neither (nor one of
+    argparse's own words) is stale."""
+    shown = _shown_texts(build_parser(), {group_description(name) for name in group_names()})
     used = _tr_literals()
     assert len(used) > 15
     assert sorted((shown | used) - CATALOG.keys()) == []
@@ -206,3 +210,118 @@ def test_log_errors_in_chinese(tmp_path):
     stats = _cli("zh_CN.UTF-8", "log", "stats", str(junk))
     assert stats.returncode == 2
     assert stats.stderr == f"seccomp-jail: log stats: {junk}：不是 seccomp-jail 日志数据库（file is not a database）\n"
+
+
+SHOW_RULES = """\
+version = 1
+default = "allow-forever"
+
+[[rule]]
+syscall = "mkdir"
+action = "abort"
+path = "/etc/**"
+
+[[rule]]
+syscall = ["mkdir", "ptrace"]
+action = "allow"
+
+[[rule]]
+syscall = "getppid"
+action = "abort-forever"
+errno = "EACCES"
+"""
+
+
+def test_rules_check_and_show_in_chinese(tmp_path):
+    """The table's words, the default, the jail's rules and why, and the
+    note in Chinese, its columns aligned by width; names, actions and errnos
+    as they are. In English, what it always printed."""
+    (tmp_path / "r.toml").write_text(SHOW_RULES)
+
+    def stdout(lang: str, *args: str) -> list[str]:
+        result = _cli(lang, "rules", *args, "r.toml", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (0, "")
+        return result.stdout.splitlines()
+
+    assert stdout("zh_CN.UTF-8", "check") == ["r.toml：没有问题，3 条规则"]
+    assert stdout("C", "check") == ["r.toml: ok, 3 rules"]
+
+    zh = stdout("zh_CN.UTF-8", "show")
+    assert zh[:10] == [
+        "r.toml：3 条规则，默认 allow-forever",
+        "对每个系统调用，第一条匹配的规则生效；没有规则匹配时采用默认动作。",
+        "",
+        "  #    行  动作                   执行位置        系统调用",
+        "  1     4  abort EPERM            跟踪器          mkdir",
+        "                                                  当路径匹配 /etc/** 时（有竞态：见注）",
+        "  2     9  allow                  跟踪器          mkdir ptrace (2)",
+        "                                                  ! 对 ptrace 不起作用：监狱总是拒绝它们",
+        "  3    13  abort-forever EACCES   内核            getppid",
+        "",
+    ]
+    assert re.fullmatch(r"默认：其余 (\d+) 个系统调用为 allow-forever（\1 个在内核中裁决，0 个在跟踪器中裁决）", zh[10])
+    assert zh[12] == "监狱自身的规则（无论规则文件怎么写都会加上；见 docs/rules.md）："
+    assert "  ptrace, process_vm_writev：abort EPERM [内核]（保护监狱自身）" in zh
+    assert "  clone3：trace [跟踪器]（跟踪器检查 clone3 的 CLONE_UNTRACED 标志）" in zh
+    assert "未知的系统调用编号、i386 和 x32 调用：ENOSYS [内核]" in zh
+    note = zh[zh.index("未知的系统调用编号、i386 和 x32 调用：ENOSYS [内核]") + 2:]
+    assert note[0].startswith("注：") and "".join(note).endswith("给自己改名时会随之改变。")
+    assert all(display_width(line) <= 80 or line.endswith(("）", "，", "。", "；")) for line in note)
+
+    en = stdout("C", "show")
+    assert en[:10] == [
+        "r.toml: 3 rules, default allow-forever",
+        "For each syscall the first rule that matches wins; the default applies when none does.",
+        "",
+        "  #  line  action                 enforced        syscalls",
+        "  1     4  abort EPERM            tracer          mkdir",
+        "                                                  if path matches /etc/**  (racy: see note)",
+        "  2     9  allow                  tracer          mkdir ptrace (2)",
+        "                                                  ! never applies to ptrace: the jail denies them",
+        "  3    13  abort-forever EACCES   kernel          getppid",
+        "",
+    ]
+    assert re.fullmatch(r"default: allow-forever for the (\d+) other syscalls "
+                        r"\(\1 decided in the kernel, 0 in the tracer\)", en[10])
+    assert en[12] == "jail rules (added whatever the file says; see docs/rules.md):"
+    assert "  ptrace, process_vm_writev: abort EPERM [kernel] (jail integrity)" in en
+    assert "  clone3: trace [tracer] (the tracer checks clone3's flags (CLONE_UNTRACED))" in en
+    assert en[en.index("unknown syscall numbers, i386 and x32 calls: ENOSYS [kernel]") + 1:] == [
+        "",
+        "note: path, addr and port conditions are read from the task's memory by the",
+        "tracer while the syscall waits; another thread of the task can rewrite that",
+        "memory between the check and the kernel's own read (TOCTOU). They steer and log",
+        "well-behaved programs; they are no barrier against a hostile one. Scopes (exe,",
+        "comm, under) are read from /proc and change when the task execs or renames",
+        "itself.",
+    ]
+
+
+def test_groups_in_chinese():
+    """Each group's description is translated; its name and syscalls are not."""
+    def headings(lang: str) -> list[str]:
+        result = _cli(lang, "rules", "show", "--groups")
+        assert (result.returncode, result.stderr) == (0, "")
+        return [line for line in result.stdout.splitlines() if not line.startswith("    ")]
+
+    zh, en = headings("zh_CN.UTF-8"), headings("C")
+    assert [line.split(":")[0] for line in zh] == [line.split(":")[0] for line in en]
+    assert [line.split(": ", 1)[1] for line in en] == [group_description(name) for name in group_names()]
+    assert re.fullmatch(r"@clock \(\d+\): 更改系统时间", zh[group_names().index("@clock")])
+    assert re.fullmatch(r"%%stat \(\d+\): 所有 stat 变体", zh[group_names().index("%%stat")])
+
+
+def test_the_log_writer_warns_in_the_language_it_was_forked_with(capfd):
+    """The writer process renders its warnings with the translation the
+    command line set before forking it (here: a frame cut short)."""
+    from seccomp_jail.log.warn import translate_with
+    from seccomp_jail.log.writer import start_writer
+
+    translate_with(lambda text: CATALOG.get(text, text))
+    try:
+        writer = start_writer(text=None, text_to_stderr=False, color=False, db=None, jsonl=None)
+        os.write(writer.fd, b"\x01\x00")  # half a frame header
+        writer.close()
+    finally:
+        translate_with(str)
+    assert capfd.readouterr().err == "seccomp-jail: log: 日志流在帧头中间结束\n"

@@ -9,9 +9,11 @@ importing shutil (with bz2 and lzma) costs a few milliseconds on every start,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
+from collections.abc import Iterable
 
 from seccomp_jail.i18n import language, tr
 
@@ -49,9 +51,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return tr(action.help) if action.help else action.help
 
     def _split_lines(self, text: str, width: int) -> list[str]:
-        if text.isascii():
-            return super()._split_lines(text, width)
-        return wrap_wide(" ".join(text.split()), width)
+        return wrap_text(text, width)
 
     def start_section(self, heading: str | None) -> None:
         super().start_section(tr(heading) if heading else heading)
@@ -79,9 +79,36 @@ _NO_LINE_START = frozenset("，。、；：！？）」』】")  # hang past the
 
 def display_width(text: str) -> int:
     """Terminal columns: a wide (CJK) character takes two."""
+    if text.isascii():
+        return len(text)
     import unicodedata  # here: only translated text pays for it, not every start
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def joined(words: Iterable[str], pair: str) -> str:
+    """`a or b or c`, `pair` being the translated "{a} or {b}": a list as the
+    user's language says it, where a comma would be English."""
+    return functools.reduce(lambda a, b: pair.format(a=a, b=b), words)
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    """`text` filled with spaces to `columns` terminal columns, after it (or
+    before it, `right`): str.ljust and rjust count characters, and a column of
+    translated words would not line up."""
+    fill = " " * max(0, columns - display_width(text))
+    return fill + text if right else text + fill
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns, runs of white space made one: as
+    textwrap makes them from English, as `wrap_wide` from translated text."""
+    text = " ".join(text.split())
+    if text.isascii():
+        import textwrap  # here: as argparse imports it, when help is printed
+
+        return textwrap.wrap(text, width)
+    return wrap_wide(text, width)
 
 
 def wrap_wide(text: str, width: int) -> list[str]:

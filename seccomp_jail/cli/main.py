@@ -15,6 +15,7 @@ import sys
 from seccomp_jail import __version__
 from seccomp_jail.cli.commands import COMMANDS
 from seccomp_jail.cli.helpformat import Parser, translate_argparse
+from seccomp_jail.i18n import tr
 
 DESCRIPTION = """\
 Run a program in a syscall jail: every system call of the program and of all
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None, closed_std_fds: tuple[int, ...] = ()) ->
         parser.print_help()
         return 2
     args.closed_std_fds = closed_std_fds
+    from seccomp_jail.log.warn import translate_with
+
+    translate_with(tr)  # the log's complaints, in its writer process too
     try:
         return args.func(args)
     except KeyboardInterrupt:

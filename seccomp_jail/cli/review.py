@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from seccomp_jail.cli.helpformat import display_width
+from seccomp_jail.cli.helpformat import display_width, joined
 from seccomp_jail.i18n import tr
 from seccomp_jail.policy.errors import RuleError
 from seccomp_jail.policy.learn import Proposal, render
@@ -57,7 +57,7 @@ def show(p: Proposal, number: int, count: int) -> str:
     """The rule and its evidence, as the review shows it."""
     lines = [f"[{number}/{count}] {p.action.value}: {', '.join(p.syscalls)}"]
     if p.args:
-        lines.append(_field(tr("when"), " and ".join(p.args)))
+        lines.append(_field(tr("when"), joined(p.args, tr("{a} and {b}"))))
     lines.append(_field(tr("seen"), p.total.describe(tr)))
     if p.path:
         for glob in p.path:

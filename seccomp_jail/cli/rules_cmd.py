@@ -11,10 +11,14 @@ import argparse
 import os
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
 from seccomp_jail.cli.commands import help_of
-from seccomp_jail.cli.helpformat import HelpFormatter, terminal_columns
+from seccomp_jail.cli.helpformat import HelpFormatter, display_width, joined, pad, terminal_columns, wrap_text
 from seccomp_jail.i18n import tr
+
+if TYPE_CHECKING:
+    from seccomp_jail.message import Message
 
 _RULES_HELP = """\
 Write, check and inspect rule files (TOML; the language is in docs/rules.md).
@@ -27,15 +31,6 @@ examples:
   seccomp-jail rules show @file-system             # what a group expands to here
   seccomp-jail rules bpf app.toml                  # the filter the kernel will run
 """
-
-TOCTOU_NOTE = (
-    "path, addr and port conditions are read from the task's memory by the tracer while "
-    "the syscall waits; another thread of the task can rewrite that memory between the "
-    "check and the kernel's own read (TOCTOU). They steer and log well-behaved programs; "
-    "they are no barrier against a hostile one. Scopes (exe, comm, under) are read from "
-    "/proc and change when the task execs or renames itself."
-)
-
 
 def add_parser(sub) -> None:
     """Add `rules` and its subcommands to the main parser's subparsers."""
@@ -121,7 +116,8 @@ def run_check(args: argparse.Namespace) -> int:
     if ruleset is None:
         return 2
     count = len(ruleset.rules)
-    print(f"{args.file}: ok, {count} rule{'s' if count != 1 else ''}")
+    print(tr("{file}: ok, {count} rules" if count != 1 else "{file}: ok, {count} rule").format(
+        file=args.file, count=count))
     return 0
 
 
@@ -179,7 +175,7 @@ def _show_groups(name: str | None) -> int:
         return 2
     for group in names:
         members = expand_group(group, table)
-        print(f"{group} ({len(members)}): {group_description(group)}")
+        print(f"{group} ({len(members)}): {tr(group_description(group))}")
         print(textwrap.fill(" ".join(members), _width(), initial_indent="    ",
                             subsequent_indent="    ", break_on_hyphens=False))
     return 0
@@ -194,11 +190,14 @@ def show_lines(ruleset, filename: str) -> list[str]:
     placements = compile_rules(ruleset, table).placements
     width = _width()
     n = len(ruleset.rules)
+    default = _action(ruleset.default, ruleset.default_errno)
     lines = [
-        f"{filename}: {n} rule{'s' if n != 1 else ''}, default {_action(ruleset.default, ruleset.default_errno)}",
-        "For each syscall the first rule that matches wins; the default applies when none does.",
+        tr("{file}: {count} rules, default {action}" if n != 1 else "{file}: {count} rule, default {action}").format(
+            file=filename, count=n, action=default),
+        tr("For each syscall the first rule that matches wins; the default applies when none does."),
         "",
-        f"{'#':>3} {'line':>5}  {'action':<22} {'enforced':<15} syscalls",
+        f"{'#':>3} {pad(tr('line'), 5, right=True)}  {pad(tr('action'), 22)} {pad(tr('enforced'), 15)} "
+        + tr("syscalls"),
     ]
     indent = " " * 50  # under the syscalls column
     decided: set[int] = set()  # syscalls an earlier unconditional rule always takes
@@ -211,8 +210,8 @@ def show_lines(ruleset, filename: str) -> list[str]:
             written += f" = {' '.join(names)}"
         written += f" ({len(names)})" if len(names) > 1 else ""
         line = rule.source.line if rule.source and rule.source.line else ""
-        head = f"{number:>3} {line:>5}  {_action(rule.action, rule.errno, rule):<22} {where[0]:<15} "
-        body = textwrap.wrap(written, max(20, width - len(head)), break_on_hyphens=False)
+        head = f"{number:>3} {line:>5}  {_action(rule.action, rule.errno, rule):<22} {pad(where[0], 15)} "
+        body = textwrap.wrap(written, max(20, width - display_width(head)), break_on_hyphens=False)
         lines.append(head + body[0])
         lines.extend(indent + part for part in body[1:])
         for detail in [*_conditions(rule), *where[1:]]:
@@ -227,20 +226,26 @@ def show_lines(ruleset, filename: str) -> list[str]:
     in_kernel = sum(p.where == "kernel" for p in rest)
     lines += [
         "",
-        f"default: {_action(ruleset.default, ruleset.default_errno)} for the {len(rest)} other syscalls"
-        f" ({in_kernel} decided in the kernel, {len(rest) - in_kernel} in the tracer)",
+        tr("default: {action} for the {count} other syscalls ({kernel} decided in the kernel, {tracer} in the "
+           "tracer)").format(action=default, count=len(rest), kernel=in_kernel, tracer=len(rest) - in_kernel),
         "",
-        "jail rules (added whatever the file says; see docs/rules.md):",
+        tr("jail rules (added whatever the file says; see docs/rules.md):"),
     ]
-    reasons: dict[tuple[str, str, str], list[str]] = {}
+    reasons: dict[tuple[str, str, Message], list[str]] = {}
     for nr, p in sorted(placements.items()):
         if p.reason:
             reasons.setdefault((p.where, p.summary, p.reason), []).append(table.name(nr))
     for (where, summary, reason), names in reasons.items():
-        lines.append(f"  {', '.join(names)}: {summary} [{where}] ({reason})")
-    lines += ["", "unknown syscall numbers, i386 and x32 calls: ENOSYS [kernel]"]
+        lines.append("  " + tr("{names}: {summary} [{where}] ({reason})").format(
+            names=", ".join(names), summary=summary, where=_place(where), reason=reason.render(tr)))
+    lines += ["", tr("unknown syscall numbers, i386 and x32 calls: ENOSYS [kernel]")]
     if any_racy:
-        lines += [""] + textwrap.wrap("note: " + TOCTOU_NOTE, width)
+        lines += [""] + wrap_text(tr(
+            "note: path, addr and port conditions are read from the task's memory by the tracer while "
+            "the syscall waits; another thread of the task can rewrite that memory between the "
+            "check and the kernel's own read (TOCTOU). They steer and log well-behaved programs; "
+            "they are no barrier against a hostile one. Scopes (exe, comm, under) are read from "
+            "/proc and change when the task execs or renames itself."), width)
     return lines
 
 
@@ -257,16 +262,24 @@ def _action(action, errno_value: int, rule=None) -> str:
     return text
 
 
+def _place(where: str) -> str:
+    """"kernel", "tracer", "kernel+tracer" or "never" (where a rule is
+    enforced) in the user's language: the names stay English inside."""
+    return {"kernel": tr("kernel"), "tracer": tr("tracer"), "kernel+tracer": tr("kernel+tracer"),
+            "never": tr("never")}[where]
+
+
 def _where(rule, placements, decided: set[int], table, always_denied) -> list[str]:
-    """["kernel"|"tracer"|"kernel+tracer"|"never", detail lines...] for one rule."""
+    """[where the rule is enforced (see _place), detail lines...] for one rule."""
     notes = []
     jail = [table.name(nr) for nr in rule.syscalls if table.name(nr) in always_denied]
     shadowed = [table.name(nr) for nr in rule.syscalls if nr in decided]
     live = [nr for nr in rule.syscalls if nr not in decided and table.name(nr) not in always_denied]
     if jail:
-        notes.append(f"! never applies to {', '.join(jail)}: the jail denies them")
+        notes.append("! " + tr("never applies to {names}: the jail denies them").format(names=", ".join(jail)))
     if shadowed:
-        notes.append(f"! never reached for {', '.join(shadowed)}: an earlier rule takes every call")
+        notes.append("! " + tr("never reached for {names}: an earlier rule takes every call").format(
+            names=", ".join(shadowed)))
     kinds = {"tracer" if rule.needs_tracer else placements[nr].where for nr in live if nr in placements}
     if not live:
         where = "never"
@@ -275,31 +288,31 @@ def _where(rule, placements, decided: set[int], table, always_denied) -> list[st
     else:
         where = "kernel+tracer"
         traced = [table.name(nr) for nr in live if placements[nr].where == "tracer"]
-        notes.append(f"in the tracer: {', '.join(traced)}")
-    return [where, *notes]
+        notes.append(tr("in the tracer: {names}").format(names=", ".join(traced)))
+    return [_place(where), *notes]
 
 
 def _conditions(rule) -> list[str]:
     """The rule's conditions, one line each, as `if ...`."""
     from seccomp_jail.policy.model import When
 
-    out = []
-    for c in rule.args:
-        out.append(f"if arg{c.arg} & {c.mask:#x} == {c.value:#x}" if c.op == "&"
-                   else f"if arg{c.arg} {c.op} {c.value:#x}")
+    out = [tr("if {condition}").format(condition=f"arg{c.arg} & {c.mask:#x} == {c.value:#x}" if c.op == "&"
+                                       else f"arg{c.arg} {c.op} {c.value:#x}")
+           for c in rule.args]
+    racy, either = tr("{condition}  (racy: see note)"), tr("{a} or {b}")
     if rule.path:
-        out.append("if path matches " + " or ".join(rule.path) + "  (racy: see note)")
+        out.append(racy.format(condition=tr("if path matches {globs}").format(globs=joined(rule.path, either))))
     if rule.addr:
-        out.append("if address in " + " or ".join(rule.addr) + "  (racy: see note)")
+        out.append(racy.format(condition=tr("if address in {networks}").format(networks=joined(rule.addr, either))))
     if rule.port:
-        out.append("if port is " + " or ".join(map(str, rule.port)) + "  (racy: see note)")
+        out.append(racy.format(condition=tr("if port is {ports}").format(ports=joined(map(str, rule.port), either))))
     if rule.scope:
         for key in ("exe", "comm", "under"):
             values = getattr(rule.scope, key)
             if values:
-                out.append(f"if {key} is " + " or ".join(values))
+                out.append(tr("if {key} is {values}").format(key=key, values=joined(values, either)))
     if rule.when:
         w: When = rule.when
         text = str(w.first) + (f"..{w.last}" if w.last is not None else "") + (f"+{w.step}" if w.step else "")
-        out.append(f"when {text} (counting this rule's matching calls)")
+        out.append(tr("when {when} (counting this rule's matching calls)").format(when=text))
     return out

@@ -18,6 +18,7 @@ from typing import NamedTuple, Protocol
 
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.log.warn import warn
+from seccomp_jail.message import Message
 
 U64 = (1 << 64) - 1
 TASK_KINDS = ("spawn", "exec", "exit")
@@ -119,7 +120,7 @@ def from_raw(raw: Sequence) -> Event:
             text = call_text(args, captured)
             retval_text, errno = result_texts[retval]
         except Exception as exc:  # a decoder bug, whatever it is, must not lose the record
-            warn(f"cannot decode {name}: {exc!r}; logged with raw arguments")
+            warn(Message("cannot decode {name}: {error}; logged with raw arguments", name=name, error=repr(exc)))
             text, retval_text, errno = _undecoded(name, args, retval)
         return _new_tuple(SyscallEvent, (seq, float(time), pid, tid, nr, name, args, text, action, origin,
                                          retval, errno, retval_text, rule, duration))

@@ -19,6 +19,8 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 
+from seccomp_jail.message import Message
+
 _HEADER = struct.Struct("<I")
 _PICKLED = 1 << 31
 
@@ -48,7 +50,7 @@ def send_batch(fd: int, batch: list) -> None:
             parts[0] = parts[0][written:]
 
 
-def iter_batches(fd: int, warn: Callable[[str], None]) -> Iterator[list]:
+def iter_batches(fd: int, warn: Callable[[Message], None]) -> Iterator[list]:
     """Yield each batch read from `fd` until the write end is closed.
 
     A batch that does not decode is reported through `warn` and skipped
@@ -63,19 +65,19 @@ def iter_batches(fd: int, warn: Callable[[str], None]) -> Iterator[list]:
         if not got:
             return
         if got < _HEADER.size:
-            warn("log stream ends inside a frame header")
+            warn(Message("log stream ends inside a frame header"))
             return
         (word,) = _HEADER.unpack(header)
         size = word & ~_PICKLED
         payload = bytearray(size)
         got = _read_into(fd, payload)
         if got < size:
-            warn(f"log stream ends inside a frame ({got} of {size} bytes)")
+            warn(Message("log stream ends inside a frame ({got} of {size} bytes)", got=got, size=size))
             return
         try:
             batch = _unpickle(payload) if word & _PICKLED else marshal.loads(payload)
         except Exception as exc:  # any decoding failure: skip this frame only
-            warn(f"undecodable log batch skipped: {exc!r}")
+            warn(Message("undecodable log batch skipped: {error}", error=repr(exc)))
             continue
         yield batch
 

@@ -150,14 +150,14 @@ def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = 
 def _dispatch(batch: list, sinks: list[Sink]) -> None:
     from seccomp_jail.log.events import from_raw
     if not isinstance(batch, list):
-        warn(f"batch of type {type(batch).__name__} skipped")
+        warn(Message("batch of type {type} skipped", type=type(batch).__name__))
         return
     events = []
     for raw in batch:
         try:
             events.append(from_raw(raw))
         except Exception as exc:  # malformed tuple of any shape
-            warn(f"bad record skipped: {repr(raw)[:200]}: {exc}")
+            warn(Message("bad record skipped: {record}: {reason}", record=repr(raw)[:200], reason=exc))
     for sink in sinks:
         handle = sink.handle
         for event in events:
@@ -176,7 +176,7 @@ def _flush(sinks: list[Sink]) -> None:
 
 
 def _sink_failed(sink: Sink, method: str, exc: Exception) -> None:
-    warn(f"{type(sink).__name__}.{method} failed: {exc}")
+    warn(Message("{sink}.{method} failed: {reason}", sink=type(sink).__name__, method=method, reason=exc))
 
 
 class WriterHandle:
@@ -284,7 +284,7 @@ def start_writer(text: str | None, text_to_stderr: bool, color: bool, db: str | 
             if os.fork() == 0:
                 _writer_main(data_r, done_w, text, text_to_stderr, color, db, jsonl, command, durations)
         except BaseException as exc:  # never return into the caller's code in a fork
-            warn(f"log writer failed: {exc!r}")
+            warn(Message("log writer failed: {error}", error=repr(exc)))
             code = 1
         finally:
             os._exit(code)

@@ -30,6 +30,7 @@ from seccomp_jail.arch.syscalls import SyscallTable
 from seccomp_jail.kernel import libseccomp as L
 from seccomp_jail.kernel.owner import OWNER_FCNTLS, OWNER_IOCTLS, TIOCSTI
 from seccomp_jail.kernel.seccomp import INSN, SECCOMP_FILTER_FLAG_NEW_LISTENER
+from seccomp_jail.message import Message
 from seccomp_jail.policy.model import Action, Rule, RuleSet
 
 CLONE_UNTRACED = 0x00800000
@@ -63,7 +64,7 @@ class Placement(NamedTuple):
 
     where: str  # "kernel" or "tracer"
     summary: str  # e.g. "allow", "abort EPERM", "abort EPERM if arg0 & 0x800000"
-    reason: str = ""  # why, when the jail overrode the rules
+    reason: Message | None = None  # why, when the jail overrode the rules (`rules show` translates it)
 
 
 class CompiledFilter:
@@ -148,25 +149,27 @@ def _guarded(plan, arg: int, bit: int, deny_errno: int):
 
 
 def plan_syscall(nr: int, name: str | None, ruleset: RuleSet, default_act: int):
-    """(kernel plan, reason) for one syscall number."""
+    """(kernel plan, reason or None) for one syscall number."""
     rules = ruleset.rules_for(nr)
     if name in ALWAYS_DENIED:
-        return [(L.ACT_ERRNO(ALWAYS_DENIED[name]), ())], "jail integrity"
+        return [(L.ACT_ERRNO(ALWAYS_DENIED[name]), ())], Message("jail integrity")
     if name in DENIED_UNLESS_NAMED and not rules:
-        return [(L.ACT_ERRNO(errno.ENOSYS), ())], "io_uring bypasses syscall filtering; name it in a rule to allow"
+        why = Message("io_uring bypasses syscall filtering; name it in a rule to allow")
+        return [(L.ACT_ERRNO(errno.ENOSYS), ())], why
     if name in ALWAYS_TRACED:
-        return [(RET_TRACE, ())], "the tracer checks clone3's flags (CLONE_UNTRACED)"
+        return [(RET_TRACE, ())], Message("the tracer checks clone3's flags (CLONE_UNTRACED)")
     if not rules and name in ESSENTIAL and default_act != L.ACT_ALLOW and default_act != RET_TRACE:
-        return [(L.ACT_ALLOW, ())], "needed to exit and return from signal handlers"
+        return [(L.ACT_ALLOW, ())], Message("needed to exit and return from signal handlers")
     plan = _user_plan(rules, default_act)
     if name == "clone":
-        return _guarded(plan, 0, CLONE_UNTRACED, errno.EPERM), "CLONE_UNTRACED is denied"
+        return _guarded(plan, 0, CLONE_UNTRACED, errno.EPERM), Message("CLONE_UNTRACED is denied")
     if name == "seccomp":
-        return _guarded(plan, 1, SECCOMP_FILTER_FLAG_NEW_LISTENER, errno.EPERM), "seccomp listeners are denied"
-    return plan, ""
+        why = Message("seccomp listeners are denied")
+        return _guarded(plan, 1, SECCOMP_FILTER_FLAG_NEW_LISTENER, errno.EPERM), why
+    return plan, None
 
 
-def _placement(plan, reason: str) -> Placement:
+def _placement(plan, reason: Message | None) -> Placement:
     acts = {act for act, _ in plan}
     where = "tracer" if RET_TRACE in acts else "kernel"
     parts = []

@@ -16,8 +16,9 @@ import collections
 import threading
 import time
 
-from seccomp_jail.log.patient import write_all
+from seccomp_jail.log.warn import say
 from seccomp_jail.log.writer import LogError, WriterHandle, has_sinks, start_writer
+from seccomp_jail.message import Message
 
 BATCH = 512
 FLUSH_AFTER = 0.1
@@ -73,7 +74,7 @@ class LogPipe:
                     self._writer.send(batch)
                     self._writer.pace()
                 except BrokenPipeError:
-                    write_all(2, b"seccomp-jail: log writer is gone; records are lost\n")
+                    say(Message("log writer is gone; records are lost"))
                     self._fd = -1
             self._last_send = time.monotonic()
 
