@@ -3,6 +3,8 @@ status, rejecting bad rule files before anything runs, and the text log."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import shutil
 import subprocess
@@ -182,3 +184,21 @@ def test_closed_std_fds_stay_closed_for_the_program(workdir, closed, log):
 
         with sqlite3.connect(workdir / "run.sqlite") as db:
             assert db.execute("SELECT count(*) FROM syscalls WHERE syscall = 'execve'").fetchone()[0] >= 1
+
+
+@pytest.mark.parametrize("command", [["rules", "show", "--groups"], ["log", "show", "DB"]], ids=["rules", "log"])
+def test_output_to_a_reader_that_leaves_ends_quietly_as_sigpipe_would(workdir, tmp_path, command):
+    """`... | head -1`: no traceback, and the status of a program killed by
+    SIGPIPE (141), as `ls | head` gives."""
+    db = tmp_path / "run.sqlite"
+    subprocess.run(jail_command("run", "-q", "--db", str(db), "--", "ls", "-R", "/usr/share/doc"),
+                   cwd=workdir, env=jail_env(), stdout=subprocess.DEVNULL, check=True)
+    argv = jail_command(*[str(db) if arg == "DB" else arg for arg in command])
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)  # less than the output: it cannot all be written before we leave
+    proc = subprocess.Popen(argv, cwd=workdir, env=jail_env(), stdout=write, stderr=subprocess.PIPE)
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        assert reader.readline()
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (141, "")

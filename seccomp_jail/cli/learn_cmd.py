@@ -157,8 +157,8 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
                 f.write(text)
         except OSError as exc:
             return _error(tr("cannot write {file}: {reason}").format(file=output, reason=exc.strerror or exc), 1)
-        print("seccomp-jail learn: " + tr("wrote {count} rules to {file}").format(count=len(proposals), file=output),
-              file=sys.stderr)
+        wrote = tr("wrote {count} rules to {file}" if len(proposals) != 1 else "wrote {count} rule to {file}")
+        print("seccomp-jail learn: " + wrote.format(count=len(proposals), file=output), file=sys.stderr)
     return 0
 
 

@@ -111,10 +111,6 @@ def _run(args: argparse.Namespace, printer) -> int:
     except QueryError as exc:
         print(f"seccomp-jail: log {args.log_command}: {exc.render(tr)}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # `log show DB | head`: the reader left; stop quietly, without a
-        # second error when Python flushes stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import io
 import os
+import signal
 import sys
 
 from seccomp_jail import __version__
@@ -63,6 +64,12 @@ def main(argv: list[str] | None = None, closed_std_fds: tuple[int, ...] = ()) ->
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `seccomp-jail log show DB | head`: the reader left. Stop quietly,
+        # with the status of a C program killed by SIGPIPE, as `ls | head`;
+        # nothing more goes to the closed pipe when stdout is flushed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def entry() -> None:

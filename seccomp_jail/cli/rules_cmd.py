@@ -226,8 +226,10 @@ def show_lines(ruleset, filename: str) -> list[str]:
     in_kernel = sum(p.where == "kernel" for p in rest)
     lines += [
         "",
-        tr("default: {action} for the {count} other syscalls ({kernel} decided in the kernel, {tracer} in the "
-           "tracer)").format(action=default, count=len(rest), kernel=in_kernel, tracer=len(rest) - in_kernel),
+        tr("default: {action} for the {count} other syscalls ({kernel} decided in the kernel, {tracer} in the tracer)"
+           if len(rest) != 1 else
+           "default: {action} for the {count} other syscall ({kernel} decided in the kernel, {tracer} in the tracer)"
+           ).format(action=default, count=len(rest), kernel=in_kernel, tracer=len(rest) - in_kernel),
         "",
         tr("jail rules (added whatever the file says; see docs/rules.md):"),
     ]
