@@ -380,3 +380,33 @@ def test_every_row_is_a_real_syscall_and_compiles():
     assert set(SIGNATURES) <= known
     for name in SIGNATURES:  # a typo in a kind or a switch constant raises here
         decode.format_call(name, (0,) * 6, {})
+
+
+def _siginfo(signo: int, code: int, *fields: int, errno_: int = 0, layout: str = "") -> bytes:
+    return (struct.pack("<3i4x", signo, errno_, code) + struct.pack("<" + layout, *fields)).ljust(128, b"\0")
+
+
+@pytest.mark.parametrize("raw, text", [
+    # What strace 6.1 printed for the same signals (tests/test_jail_signals.py compares whole runs).
+    (_siginfo(17, 1, 1166, 0, 3, 0, 0, layout="iiixqq"),
+     "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=1166, si_uid=0, si_status=3, si_utime=0, si_stime=0}"),
+    (_siginfo(17, 5, 7, 0, 19, 0, 2, 1, layout="iiiiqq"),
+     "{si_signo=SIGCHLD, si_code=CLD_STOPPED, si_pid=7, si_uid=0, si_status=SIGSTOP, si_utime=2, si_stime=1}"),
+    (_siginfo(31, 1, 0x401000, 110, 0xC000003E, errno_=5, layout="QiI"),
+     "{si_signo=SIGSYS, si_code=SYS_SECCOMP, si_errno=EIO, si_call_addr=0x401000, si_syscall=__NR_getppid,"
+     " si_arch=AUDIT_ARCH_X86_64}"),
+    (_siginfo(5, 0x80), "{si_signo=SIGTRAP, si_code=SI_KERNEL, si_addr=NULL}"),
+    (_siginfo(14, 0x80), "{si_signo=SIGALRM, si_code=SI_KERNEL}"),
+    (_siginfo(8, 1, 0x401136, layout="Q"), "{si_signo=SIGFPE, si_code=FPE_INTDIV, si_addr=0x401136}"),
+    (_siginfo(13, 0, 42, 1000, layout="iI"), "{si_signo=SIGPIPE, si_code=SI_USER, si_pid=42, si_uid=1000}"),
+    # ours: values no table names print as numbers.
+    (_siginfo(31, 1, 0, 7, 0x1234, layout="QiI"),
+     "{si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=NULL, si_syscall=7, si_arch=0x1234}"),
+    (_siginfo(10, 99), "{si_signo=SIGUSR1, si_code=99}"),
+    (_siginfo(10, -42, 3, 0, layout="iI"), "{si_signo=SIGUSR1, si_code=-42, si_pid=3, si_uid=0}"),
+    (_siginfo(99, 0, 1, 0, layout="iI"), "{si_signo=99, si_code=SI_USER, si_pid=1, si_uid=0}"),
+])
+def test_siginfo(raw, text):
+    from seccomp_jail.decode.structs import siginfo
+
+    assert siginfo(raw) == text

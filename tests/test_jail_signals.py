@@ -5,6 +5,7 @@ failed as natively, and signals sent to seccomp-jail itself."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -243,3 +244,28 @@ def test_program_starts_with_the_signal_state_the_jail_inherited(workdir, inheri
                             capture_output=True, text=True, cwd=workdir, timeout=60)
     assert jailed.returncode == native.returncode == 0, jailed.stderr
     assert jailed.stdout == native.stdout
+
+
+def test_signals_are_logged_with_their_siginfo_as_strace_prints_it(jail_both, targets, tmp_path, workdir):
+    """One signal of each siginfo layout (kill, tgkill, sigqueue, the kernel's
+    alarm, a timer, SIGCHLD of an exit, a kill, a stop and a continue,
+    SIGPIPE, SIGSEGV, SIGIO, int3's SIGTRAP, a filter's SIGSYS): the same
+    lines as strace's, but for pids, CPU ticks and code addresses (in the
+    order each process got them: a parent's SIGCHLD may pass its child's SIGCONT)."""
+    def unnumbered(text: str) -> str:
+        return re.sub(r"(si_pid|si_utime|si_stime|si_call_addr)=(0x)?[0-9a-f]+", r"\1=N", text)
+
+    def signal_lines(text: str) -> list[str]:
+        return [unnumbered(line.split(" --- ", 1)[1]) for line in text.splitlines() if " --- SIG" in line]
+
+    by_strace = tmp_path / "strace.txt"
+    subprocess.run(["strace", "-f", "-o", str(by_strace), targets["siginfo"]], check=True,
+                   stdout=subprocess.DEVNULL, cwd=workdir)
+    by_jail = tmp_path / "jail.txt"
+    run = jail_both([targets["siginfo"]], options=("-o", str(by_jail)), quiet=False)
+    assert (run.status, run.stdout) == (0, "done\n")
+    expected = sorted(signal_lines(by_strace.read_text()))
+    assert len(expected) == 17 and "SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---" in expected
+    assert sorted(signal_lines(by_jail.read_text())) == expected
+    assert sorted(unnumbered(r["siginfo"]) for r in run.records if r["type"] == "signal") == sorted(
+        line.split(" ", 1)[1].removesuffix(" ---") for line in expected)

@@ -34,7 +34,7 @@ RUN = [
     ("T", 4, T0 + 4, "spawn", 20, 20, 10, "process"),
     _call(5, 20, 20, 257, retval=-2, took=30e-6),
     _call(6, 20, 20, 0, retval=0, took=200e-6),
-    ("G", 7, T0 + 7, 20, 20, signal.SIGTERM),
+    ("G", 7, T0 + 7, 20, 20, signal.SIGTERM, None),  # its siginfo not read
     _call(8, 20, 20, 39, "fake", "user", 42),
     ("T", 9, T0 + 9, "exit", 20, 20, 10, signal.SIGTERM),
     ("T", 10, T0 + 10, "exit", 10, 10, 1, 0),
@@ -157,22 +157,31 @@ def test_newer_schema_is_refused(tmp_path, capsys):
     assert status == 2 and "schema version 99" in err
 
 
-def test_schema_version_1_without_durations_is_read(db, tmp_path, capsys):
-    """Databases written before syscalls.duration existed still show and count."""
-    old = tmp_path / "v1.sqlite"
+@pytest.mark.parametrize("version, dropped", [(1, ("syscalls.duration", "signals.info")), (2, ("signals.info",))])
+def test_databases_of_older_schemas_are_read(db, tmp_path, capsys, version, dropped):
+    """Databases written before syscalls.duration (version 2) or signals.info
+    (version 3) existed still show and count."""
+    old = tmp_path / f"v{version}.sqlite"
     con = sqlite3.connect(old)
     with sqlite3.connect(db) as source:
         source.backup(con)
-    con.execute("ALTER TABLE syscalls DROP COLUMN duration")
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    for table, column in (name.split(".") for name in dropped):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
     con.commit()
     con.close()
     status, out, _ = log(capsys, "stats", str(old))
+    untimed = ["6", "2", "4", "1", "1", "total"]  # the total line with no time columns filled
     assert status == 0
-    assert out.splitlines()[-1].split() == ["6", "2", "4", "1", "1", "total"]  # no time columns filled
-    status, out, _ = log(capsys, "show", str(old), "--json")
-    calls = [json.loads(line) for line in out.splitlines() if '"syscall"' in line]
-    assert status == 0 and len(calls) == 6 and all(c["duration"] is None for c in calls)
+    status, show, _ = log(capsys, "show", str(old), "--json")
+    lines = [json.loads(line) for line in show.splitlines()]
+    calls = [line for line in lines if line["type"] == "syscall"]
+    assert status == 0 and len(calls) == 6
+    if "syscalls.duration" in dropped:
+        assert out.splitlines()[-1].split() == untimed and all(c["duration"] is None for c in calls)
+    else:
+        assert out.splitlines()[-1].split() != untimed and any(c["duration"] is not None for c in calls)
+    assert [(line["signal"], line["siginfo"]) for line in lines if line["type"] == "signal"] == [("SIGTERM", None)]
 
 
 def test_unknown_syscall_suggests_a_name(db, capsys):

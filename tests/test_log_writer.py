@@ -8,6 +8,7 @@ import os
 import select
 import signal
 import sqlite3
+import struct
 import threading
 import time
 
@@ -20,6 +21,9 @@ from seccomp_jail.log.writer import LogError, _queued, open_sinks, serve, start_
 AT_FDCWD = 0xFFFFFFFFFFFFFF9C
 FIXED_KEYS = {"pid", "tid", "nr", "syscall", "args", "action", "origin", "retval"}
 T0 = 1_700_000_000.0
+# siginfo_t of a SIGINT that process 1 (uid 0) sent with kill(2): si_signo, si_errno, si_code (SI_USER), pid, uid.
+SIGINT_FROM_PID_1 = struct.pack("<4i2i", signal.SIGINT, 0, 0, 0, 1, 0).ljust(128, b"\0")
+SIGINT_INFO = "{si_signo=SIGINT, si_code=SI_USER, si_pid=1, si_uid=0}"
 
 # A small run: process 100 starts, execs, opens twice (allowed, then aborted),
 # starts thread 101 and child process 200, gets SIGINT, and everything ends.
@@ -34,7 +38,7 @@ RUN = [
     ("T", 4, T0 + 0.4, "spawn", 100, 101, 1, "thread"),
     ("S", 5, T0 + 0.5, 100, 101, 39, (0,) * 6, None, "fake", "user", 7, None, None),
     ("T", 6, T0 + 0.6, "spawn", 200, 200, 100, "process"),
-    ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT),
+    ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT, SIGINT_FROM_PID_1),
     ("T", 8, T0 + 0.8, "exit", 100, 101, 1, 0),
     ("S", 9, T0 + 0.9, 200, 200, 231, (0,) * 6, None, "allow", "default", None, None, None),
     ("T", 10, T0 + 1.0, "exit", 200, 200, 100, 3 << 8),
@@ -72,7 +76,7 @@ def test_every_sink_gets_every_record(tmp_path):
     assert [(e["exit_code"], e["signal"]) for e in exits] == [(0, None), (3, None), (None, "SIGINT")]
     assert [line for line in lines if line["type"] == "signal"] == [
         {"type": "signal", "seq": 7, "time": T0 + 0.7, "pid": 100, "tid": 100, "signo": 2,
-         "signal": "SIGINT"}]
+         "signal": "SIGINT", "siginfo": SIGINT_INFO}]
 
     with open(text) as f:
         trace = f.read().splitlines()
@@ -80,7 +84,7 @@ def test_every_sink_gets_every_record(tmp_path):
     assert trace[0].startswith("[pid   100] openat(") and trace[0].endswith(") = 3")
     assert trace[1].endswith("(abort by rule rules.toml:4)")
     assert trace[2].startswith("[pid   101] getpid(") and trace[2].endswith("= 7 (fake by user)")
-    assert trace[3] == "[pid   100] --- SIGINT ---"
+    assert trace[3] == f"[pid   100] --- SIGINT {SIGINT_INFO} ---"
     assert trace[4:] == ["[pid   101] +++ exited with 0 +++", trace[5],
                          "[pid   200] +++ exited with 3 +++", "[pid   100] +++ killed by SIGINT +++"]
     assert trace[5].startswith("[pid   200] exit_group(") and trace[5].endswith(" = ?")
@@ -92,7 +96,7 @@ def test_database_rows_and_process_tree(tmp_path):
         log.send(RUN)
     con = sqlite3.connect(db)
     meta = dict(con.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == "2" and json.loads(meta["command"]) == ["demo", "-x"]
+    assert meta["schema_version"] == "3" and json.loads(meta["command"]) == ["demo", "-x"]
     assert "started" in meta and "ended" in meta
 
     rows = con.execute("SELECT seq, syscall, arg0, arg1, arg2, arg3, arg4, arg5, action, origin,"
@@ -112,8 +116,8 @@ def test_database_rows_and_process_tree(tmp_path):
         (101, 100, 1, "thread", "/usr/bin/demo", 4, None, 8, 0),
         (200, 200, 100, "process", "/usr/bin/demo", 6, None, 10, 3 << 8),
     ]
-    assert con.execute("SELECT seq, pid, tid, signo, signal FROM signals").fetchall() == [
-        (7, 100, 100, 2, "SIGINT")]
+    assert con.execute("SELECT seq, pid, tid, signo, signal, info FROM signals").fetchall() == [
+        (7, 100, 100, 2, "SIGINT", SIGINT_INFO)]
     # Built by the writer after it let the jail go: shortly after close().
     deadline = time.monotonic() + 10
     while True:

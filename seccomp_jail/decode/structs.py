@@ -8,7 +8,8 @@ never in the tracer.
 from __future__ import annotations
 
 from seccomp_jail.decode import tables as t
-from seccomp_jail.decode.symbols import ADDRESS_FAMILY, CLONE3_FLAGS, PTRACE_EVENT, SA_FLAGS, SIG_HANDLER, SIGNAL
+from seccomp_jail.decode.retval import ERRNO_NAMES
+from seccomp_jail.decode.symbols import ADDRESS_FAMILY, CLONE3_FLAGS, PTRACE_EVENT, SA_FLAGS, SIG_HANDLER, SIGNAL, Enum
 from seccomp_jail.decode.text import escape, hexnum, pointer
 
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
@@ -154,4 +155,76 @@ def clone_args(data: bytes) -> str:
         value = _u(data, i * 8, 8)
         if name in _CLONE_ARGS_SHOWN or (value and flags & needs == needs):
             fields.append(f"{name}={fmt(value)}")
+    return f"{{{', '.join(fields)}}}"
+
+
+# --- siginfo -------------------------------------------------------------------------------
+
+SIGINFO_HEAD = 48  # bytes at the start of a siginfo_t that every field shown comes from
+_SI_KERNEL = 0x80
+_SIGCHLD = 17
+_CLD_EXITED = 1
+
+
+def _i32(data: bytes, start: int) -> int:
+    return int.from_bytes(data[start:start + 4], "little", signed=True)
+
+
+def _sender(d: bytes) -> list[str]:
+    return [f"si_pid={_i32(d, 16)}", f"si_uid={_u(d, 20, 4)}"]
+
+
+def _queued(d: bytes) -> list[str]:
+    """sigqueue(3), a POSIX message queue: the sender and the value sent."""
+    return [*_sender(d), f"si_int={_i32(d, 24)}", f"si_ptr={pointer(_u(d, 24, 8))}"]
+
+
+def _timer(d: bytes) -> list[str]:
+    return [f"si_timerid={_i32(d, 16)}", f"si_overrun={_i32(d, 20)}", *_queued(d)[2:]]
+
+
+def _child(d: bytes) -> list[str]:
+    code, status = _i32(d, 8), _i32(d, 24)
+    shown = str(status) if code == _CLD_EXITED else SIGNAL.format(status)
+    return [*_sender(d), f"si_status={shown}", f"si_utime={_i64(d, 32)}", f"si_stime={_i64(d, 40)}"]
+
+
+def _fault(d: bytes) -> list[str]:
+    return [f"si_addr={pointer(_u(d, 16, 8))}"]
+
+
+def _poll(d: bytes) -> list[str]:
+    return [f"si_band={_i64(d, 16)}", f"si_fd={_i32(d, 24)}"]
+
+
+SIGINFO_ARCH = Enum(t.AUDIT_ARCHES, norm=lambda v: v, hex_fallback=True)
+
+
+def _seccomp(d: bytes) -> list[str]:
+    from seccomp_jail.arch.syscalls import native_table
+
+    nr, arch = _i32(d, 24), _u(d, 28, 4)
+    name = native_table().name(nr) if arch == t.AUDIT_ARCHES[0][0] else None
+    return [f"si_call_addr={pointer(_u(d, 16, 8))}", f"si_syscall={'__NR_' + name if name else nr}",
+            f"si_arch={SIGINFO_ARCH.format(arch)}"]
+
+
+# The union member a siginfo holds: by si_code when a process sent it, by signal when the kernel did.
+_SENT = {0: _sender, -6: _sender, -1: _queued, -3: _queued, -2: _timer}
+_BY_SIGNAL = {_SIGCHLD: _child, 4: _fault, 5: _fault, 7: _fault, 8: _fault, 11: _fault, 29: _poll, 31: _seccomp}
+
+
+def siginfo(data: bytes) -> str:
+    """`{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7, si_uid=0, si_status=0, si_utime=0, si_stime=0}`,
+    from a siginfo_t (PTRACE_GETSIGINFO) of at least SIGINFO_HEAD bytes."""
+    signo, error, code = _i32(data, 0), _i32(data, 4), _i32(data, 8)
+    names = dict(t.SIGNAL_CODES.get(signo, ())) if 0 < code < _SI_KERNEL else dict(t.SI_CODES)
+    fields = [f"si_signo={SIGNAL.format(signo)}", f"si_code={names.get(code, code)}"]
+    if error:
+        fields.append(f"si_errno={ERRNO_NAMES.get(error, error)}")
+    shown = _SENT.get(code, _sender) if code <= 0 else _BY_SIGNAL.get(signo)
+    if code == _SI_KERNEL and shown is not _fault:  # a fault's address is there whoever raised it (int3)
+        shown = None
+    if shown is not None:
+        fields += shown(data)
     return f"{{{', '.join(fields)}}}"

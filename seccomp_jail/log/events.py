@@ -6,7 +6,7 @@ happens here, in the writer process. The raw formats are:
 
     ("S", seq, time, pid, tid, nr, args, captured, action, origin, retval, rule, duration)
     ("T", seq, time, kind, pid, tid, ppid, detail)
-    ("G", seq, time, pid, tid, signo)
+    ("G", seq, time, pid, tid, signo, siginfo)   (siginfo: its first bytes, or None)
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class TaskEvent(NamedTuple):
 
 
 class SignalEvent(NamedTuple):
-    """A signal delivered to a task (strace's '--- SIGINT ---')."""
+    """A signal delivered to a task (strace's '--- SIGINT {si_signo=SIGINT, ...} ---')."""
 
     seq: int
     time: float
@@ -79,6 +79,7 @@ class SignalEvent(NamedTuple):
     tid: int
     signo: int
     signal: str
+    info: str | None = None  # its siginfo in strace's notation; None when not read
 
 
 Event = SyscallEvent | TaskEvent | SignalEvent
@@ -127,9 +128,19 @@ def from_raw(raw: Sequence) -> Event:
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":
-        _, seq, time, pid, tid, signo = raw
-        return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo))
+        _, seq, time, pid, tid, signo, info = raw
+        return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo), _siginfo(info))
     raise ValueError(f"unknown record type {tag!r}")
+
+
+def _siginfo(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    from seccomp_jail.decode.structs import SIGINFO_HEAD, siginfo
+
+    if len(raw) < SIGINFO_HEAD:
+        raise ValueError(f"siginfo of {len(raw)} bytes")
+    return siginfo(raw)
 
 
 def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:

@@ -112,7 +112,7 @@ def stats(db: sqlite3.Connection, filters: Filters) -> list[SyscallStats]:
     """Calls, failures (an errno result), calls per action and time spent, for
     each syscall; as strace -c orders them: most time first, then most calls."""
     where, params = _where(filters, syscalls=True)
-    duration = _duration_column(db)
+    duration = _column_or_null(db, "syscalls", "duration")
     per_syscall: dict[str, SyscallStats] = {}
     for name, action, calls, errors, seconds, timed in db.execute(
             f"SELECT syscall, action, COUNT(*), COUNT(errno), TOTAL({duration}), COUNT({duration})"
@@ -151,20 +151,22 @@ def _where(filters: Filters, syscalls: bool) -> tuple[str, list]:
 
 def _syscalls(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
     where, params = _where(filters, syscalls=True)
-    columns = [*SYSCALL_COLUMNS[:-1], _duration_column(db)]
+    columns = [*SYSCALL_COLUMNS[:-1], _column_or_null(db, "syscalls", "duration")]
     query = f"SELECT {', '.join(columns)} FROM syscalls{where} ORDER BY seq, id"
     return map(syscall_from_row, db.execute(query, params))
 
 
-def _duration_column(db: sqlite3.Connection) -> str:
-    """`duration`, or NULL in a database of schema version 1, which lacks it."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(syscalls)")}
-    return "duration" if "duration" in columns else "NULL"
+def _column_or_null(db: sqlite3.Connection, table: str, column: str) -> str:
+    """`column`, or NULL in a database of an older schema, which lacks it
+    (syscalls.duration came in version 2, signals.info in 3)."""
+    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    return column if column in columns else "NULL"
 
 
 def _signals(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
     where, params = _where(filters, syscalls=False)
-    query = f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signals{where} ORDER BY seq, id"
+    columns = [*SIGNAL_COLUMNS[:-1], _column_or_null(db, "signals", "info")]
+    query = f"SELECT {', '.join(columns)} FROM signals{where} ORDER BY seq, id"
     return (SignalEvent(*row) for row in db.execute(query, params))
 
 

@@ -48,7 +48,8 @@ def format_line(event: Event, color: bool = False, durations: bool = False) -> s
                 return f"{_RED}{line}{_RESET}"
         return line
     if isinstance(event, SignalEvent):
-        return f"{prefix}--- {event.signal} ---"
+        info = f" {event.info}" if event.info else ""
+        return f"{prefix}--- {event.signal}{info} ---"
     if isinstance(event, TaskEvent) and event.kind == "exit":
         if event.detail is None:  # see below
             return _superseded(event)

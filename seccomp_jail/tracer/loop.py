@@ -142,6 +142,8 @@ class Tracer:
         self._info = ctypes.create_string_buffer(ptrace.INFO_SIZE)
         self._info_addr = ctypes.addressof(self._info)
         self._regs = ctypes.create_string_buffer(self.arch.REGS_SIZE)
+        self._siginfo_buf = ctypes.create_string_buffer(ptrace.SIGINFO_SIZE)
+        self._siginfo_addr = ctypes.addressof(self._siginfo_buf)
         self._regs_addr = ctypes.addressof(self._regs)
         self._plans: dict[int, object] = {}
         self._exit_plans: dict[int, object] = {}
@@ -886,7 +888,7 @@ class Tracer:
                 self._resume(task, tid)
                 return
             self._seq += 1
-            self.emit(("G", self._seq, time.time(), task.pid, tid, sig))
+            self.emit(("G", self._seq, time.time(), task.pid, tid, sig, self._siginfo(tid)))
             self.delivered.setdefault(task.pid, {})[sig] = time.monotonic()
             self._resume(task, tid, sig)  # signal-delivery-stop: deliver it
         elif event == ptrace.EVENT_STOP:
@@ -909,6 +911,13 @@ class Tracer:
             self._resume(task, tid)
         else:
             self._resume(task, tid)
+
+    def _siginfo(self, tid: int) -> bytes | None:
+        """The siginfo of the signal `tid` is stopped to receive (decoded in
+        the log); None when no one reads the log, or the task is gone."""
+        if not self._capture or ptrace.raw(ptrace.GETSIGINFO, tid, 0, self._siginfo_addr) == -1:
+            return None
+        return self._siginfo_buf.raw
 
     def _on_new_child(self, parent: Task, event: int) -> int:
         """Take the new task in; its tid, 0 when the parent is gone."""
