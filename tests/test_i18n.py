@@ -246,19 +246,35 @@ def test_rules_check_and_show_in_chinese(tmp_path):
     assert stdout("zh_CN.UTF-8", "check") == ["r.toml：没有问题，3 条规则"]
     assert stdout("C", "check") == ["r.toml: ok, 3 rules"]
 
-    zh = stdout("zh_CN.UTF-8", "show")
-    assert zh[:10] == [
-        "r.toml：3 条规则，默认 allow-forever",
-        "对每个系统调用，第一条匹配的规则生效；没有规则匹配时采用默认动作。",
-        "",
-        "  #    行  动作                   执行位置        系统调用",
-        "  1     4  abort EPERM            跟踪器          mkdir",
-        "                                                  当路径匹配 /etc/** 时（有竞态：见注）",
-        "  2     9  allow                  跟踪器          mkdir ptrace (2)",
-        "                                                  ! 对 ptrace 不起作用：监狱总是拒绝它们",
-        "  3    13  abort-forever EACCES   内核            getppid",
-        "",
-    ]
+    # The table part of `rules show`, in both languages (the same shape: columns padded by display width).
+    tables = {
+        "zh_CN.UTF-8": [
+            "r.toml：3 条规则，默认 allow-forever",
+            "对每个系统调用，第一条匹配的规则生效；没有规则匹配时采用默认动作。",
+            "",
+            "  #    行  动作                   执行位置        系统调用",
+            "  1     4  abort EPERM            跟踪器          mkdir",
+            "                                                  当路径匹配 /etc/** 时（有竞态：见注）",
+            "  2     9  allow                  跟踪器          mkdir ptrace (2)",
+            "                                                  ! 对 ptrace 不起作用：监狱总是拒绝它们",
+            "  3    13  abort-forever EACCES   内核            getppid",
+            "",
+        ],
+        "C": [
+            "r.toml: 3 rules, default allow-forever",
+            "For each syscall the first rule that matches wins; the default applies when none does.",
+            "",
+            "  #  line  action                 enforced        syscalls",
+            "  1     4  abort EPERM            tracer          mkdir",
+            "                                                  if path matches /etc/**  (racy: see note)",
+            "  2     9  allow                  tracer          mkdir ptrace (2)",
+            "                                                  ! never applies to ptrace: the jail denies them",
+            "  3    13  abort-forever EACCES   kernel          getppid",
+            "",
+        ],
+    }
+    zh, en = stdout("zh_CN.UTF-8", "show"), stdout("C", "show")
+    assert (zh[:10], en[:10]) == (tables["zh_CN.UTF-8"], tables["C"])
     assert re.fullmatch(r"默认：其余 (\d+) 个系统调用为 allow-forever（\1 个在内核中裁决，0 个在跟踪器中裁决）", zh[10])
     assert zh[12] == "监狱自身的规则（无论规则文件怎么写都会加上；见 docs/rules.md）："
     assert "  ptrace, process_vm_writev：abort EPERM [内核]（保护监狱自身）" in zh
@@ -268,19 +284,6 @@ def test_rules_check_and_show_in_chinese(tmp_path):
     assert note[0].startswith("注：") and "".join(note).endswith("给自己改名时会随之改变。")
     assert all(display_width(line) <= 80 or line.endswith(("）", "，", "。", "；")) for line in note)
 
-    en = stdout("C", "show")
-    assert en[:10] == [
-        "r.toml: 3 rules, default allow-forever",
-        "For each syscall the first rule that matches wins; the default applies when none does.",
-        "",
-        "  #  line  action                 enforced        syscalls",
-        "  1     4  abort EPERM            tracer          mkdir",
-        "                                                  if path matches /etc/**  (racy: see note)",
-        "  2     9  allow                  tracer          mkdir ptrace (2)",
-        "                                                  ! never applies to ptrace: the jail denies them",
-        "  3    13  abort-forever EACCES   kernel          getppid",
-        "",
-    ]
     assert re.fullmatch(r"default: allow-forever for the (\d+) other syscalls "
                         r"\(\1 decided in the kernel, 0 in the tracer\)", en[10])
     assert en[12] == "jail rules (added whatever the file says; see docs/rules.md):"
