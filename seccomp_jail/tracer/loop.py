@@ -142,9 +142,9 @@ class Tracer:
         self._info = ctypes.create_string_buffer(ptrace.INFO_SIZE)
         self._info_addr = ctypes.addressof(self._info)
         self._regs = ctypes.create_string_buffer(self.arch.REGS_SIZE)
+        self._regs_addr = ctypes.addressof(self._regs)
         self._siginfo_buf = ctypes.create_string_buffer(ptrace.SIGINFO_SIZE)
         self._siginfo_addr = ctypes.addressof(self._siginfo_buf)
-        self._regs_addr = ctypes.addressof(self._regs)
         self._plans: dict[int, object] = {}
         self._exit_plans: dict[int, object] = {}
         self._requests: collections.deque = collections.deque()
