@@ -249,14 +249,15 @@ def test_program_starts_with_the_signal_state_the_jail_inherited(workdir, inheri
 def test_signals_are_logged_with_their_siginfo_as_strace_prints_it(jail_both, targets, tmp_path, workdir):
     """One signal of each siginfo layout (kill, tgkill, sigqueue, the kernel's
     alarm, a timer, SIGCHLD of an exit, a kill, a stop and a continue,
-    SIGPIPE, SIGSEGV, SIGIO, int3's SIGTRAP, a filter's SIGSYS): the same
-    lines as strace's, but for pids, CPU ticks and code addresses (in the
-    order each process got them: a parent's SIGCHLD may pass its child's SIGCONT)."""
+    SIGPIPE, SIGSEGV, SIGIO, int3's SIGTRAP, a filter's SIGSYS) and the
+    stopped child's group-stop: the same lines as strace's, but for pids, CPU
+    ticks and code addresses. Compared in any order: a parent's SIGCHLD may
+    come before or after its child's SIGCONT."""
     def unnumbered(text: str) -> str:
         return re.sub(r"(si_pid|si_utime|si_stime|si_call_addr)=(0x)?[0-9a-f]+", r"\1=N", text)
 
     def signal_lines(text: str) -> list[str]:
-        return [unnumbered(line.split(" --- ", 1)[1]) for line in text.splitlines() if " --- SIG" in line]
+        return [unnumbered(line.split(" --- ", 1)[1]) for line in text.splitlines() if " --- " in line]
 
     by_strace = tmp_path / "strace.txt"
     subprocess.run(["strace", "-f", "-o", str(by_strace), targets["siginfo"]], check=True,
@@ -265,7 +266,10 @@ def test_signals_are_logged_with_their_siginfo_as_strace_prints_it(jail_both, ta
     run = jail_both([targets["siginfo"]], options=("-o", str(by_jail)), quiet=False)
     assert (run.status, run.stdout) == (0, "done\n")
     expected = sorted(signal_lines(by_strace.read_text()))
-    assert len(expected) == 17 and "SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---" in expected
+    assert len(expected) == 18 and "SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---" in expected
+    assert "stopped by SIGSTOP ---" in expected  # the child's group-stop
     assert sorted(signal_lines(by_jail.read_text())) == expected
-    assert sorted(unnumbered(r["siginfo"]) for r in run.records if r["type"] == "signal") == sorted(
-        line.split(" ", 1)[1].removesuffix(" ---") for line in expected)
+    signals = [r for r in run.records if r["type"] == "signal"]
+    assert sorted(unnumbered(r["siginfo"]) for r in signals if not r["stopped"]) == sorted(
+        line.split(" ", 1)[1].removesuffix(" ---") for line in expected if not line.startswith("stopped by"))
+    assert [(r["signal"], r["siginfo"]) for r in signals if r["stopped"]] == [("SIGSTOP", None)]

@@ -34,7 +34,7 @@ RUN = [
     ("T", 4, T0 + 4, "spawn", 20, 20, 10, "process"),
     _call(5, 20, 20, 257, retval=-2, took=30e-6),
     _call(6, 20, 20, 0, retval=0, took=200e-6),
-    ("G", 7, T0 + 7, 20, 20, signal.SIGTERM, None),  # its siginfo not read
+    ("G", 7, T0 + 7, 20, 20, signal.SIGTERM, None, False),  # its siginfo not read
     _call(8, 20, 20, 39, "fake", "user", 42),
     ("T", 9, T0 + 9, "exit", 20, 20, 10, signal.SIGTERM),
     ("T", 10, T0 + 10, "exit", 10, 10, 1, 0),
@@ -157,10 +157,11 @@ def test_newer_schema_is_refused(tmp_path, capsys):
     assert status == 2 and "schema version 99" in err
 
 
-@pytest.mark.parametrize("version, dropped", [(1, ("syscalls.duration", "signals.info")), (2, ("signals.info",))])
+@pytest.mark.parametrize("version, dropped", [
+    (1, ("syscalls.duration", "signals.info", "signals.stopped")), (2, ("signals.info", "signals.stopped"))])
 def test_databases_of_older_schemas_are_read(db, tmp_path, capsys, version, dropped):
     """Databases written before syscalls.duration (version 2) or signals.info
-    (version 3) existed still show and count."""
+    and .stopped (version 3) existed still show and count."""
     old = tmp_path / f"v{version}.sqlite"
     con = sqlite3.connect(old)
     with sqlite3.connect(db) as source:
@@ -181,7 +182,8 @@ def test_databases_of_older_schemas_are_read(db, tmp_path, capsys, version, drop
         assert out.splitlines()[-1].split() == untimed and all(c["duration"] is None for c in calls)
     else:
         assert out.splitlines()[-1].split() != untimed and any(c["duration"] is not None for c in calls)
-    assert [(line["signal"], line["siginfo"]) for line in lines if line["type"] == "signal"] == [("SIGTERM", None)]
+    assert [(line["signal"], line["siginfo"], line["stopped"]) for line in lines if line["type"] == "signal"] == [
+        ("SIGTERM", None, False)]
 
 
 def test_unknown_syscall_suggests_a_name(db, capsys):

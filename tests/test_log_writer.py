@@ -38,7 +38,7 @@ RUN = [
     ("T", 4, T0 + 0.4, "spawn", 100, 101, 1, "thread"),
     ("S", 5, T0 + 0.5, 100, 101, 39, (0,) * 6, None, "fake", "user", 7, None, None),
     ("T", 6, T0 + 0.6, "spawn", 200, 200, 100, "process"),
-    ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT, SIGINT_FROM_PID_1),
+    ("G", 7, T0 + 0.7, 100, 100, signal.SIGINT, SIGINT_FROM_PID_1, False),
     ("T", 8, T0 + 0.8, "exit", 100, 101, 1, 0),
     ("S", 9, T0 + 0.9, 200, 200, 231, (0,) * 6, None, "allow", "default", None, None, None),
     ("T", 10, T0 + 1.0, "exit", 200, 200, 100, 3 << 8),
@@ -76,7 +76,7 @@ def test_every_sink_gets_every_record(tmp_path):
     assert [(e["exit_code"], e["signal"]) for e in exits] == [(0, None), (3, None), (None, "SIGINT")]
     assert [line for line in lines if line["type"] == "signal"] == [
         {"type": "signal", "seq": 7, "time": T0 + 0.7, "pid": 100, "tid": 100, "signo": 2,
-         "signal": "SIGINT", "siginfo": SIGINT_INFO}]
+         "signal": "SIGINT", "siginfo": SIGINT_INFO, "stopped": False}]
 
     with open(text) as f:
         trace = f.read().splitlines()
@@ -116,8 +116,8 @@ def test_database_rows_and_process_tree(tmp_path):
         (101, 100, 1, "thread", "/usr/bin/demo", 4, None, 8, 0),
         (200, 200, 100, "process", "/usr/bin/demo", 6, None, 10, 3 << 8),
     ]
-    assert con.execute("SELECT seq, pid, tid, signo, signal, info FROM signals").fetchall() == [
-        (7, 100, 100, 2, "SIGINT", SIGINT_INFO)]
+    assert con.execute("SELECT seq, pid, tid, signo, signal, info, stopped FROM signals").fetchall() == [
+        (7, 100, 100, 2, "SIGINT", SIGINT_INFO, 0)]
     # Built by the writer after it let the jail go: shortly after close().
     deadline = time.monotonic() + 10
     while True:
@@ -236,6 +236,22 @@ def test_text_to_stderr_with_colour(tmp_path, capfd):
     err = capfd.readouterr().err.splitlines()
     assert err[0].startswith("\x1b[33m[pid   100] openat(") and err[0].endswith("\x1b[0m")
     assert err[-1] == "[pid   100] +++ killed by SIGINT +++"
+
+
+def test_a_group_stop_in_every_sink_and_back_from_the_database(tmp_path):
+    from seccomp_jail.log.query import Filters, events, open_db
+    from seccomp_jail.log.text import format_line
+
+    text, db, jsonl = _paths(tmp_path)
+    stop = ("G", 1, T0, 100, 101, signal.SIGTSTP, None, True)
+    with start_writer(text, False, False, db, jsonl) as log:
+        log.send([RUN[0], stop])
+    with open(text) as f:
+        assert f.read() == "[pid   101] --- stopped by SIGTSTP ---\n"
+    assert [(line["signal"], line["siginfo"], line["stopped"]) for line in _jsonl(jsonl)
+            if line["type"] == "signal"] == [("SIGTSTP", None, True)]
+    (back,) = [event for event in events(open_db(db), Filters()) if event.seq == 1]
+    assert format_line(back) == "[pid   101] --- stopped by SIGTSTP ---"
 
 
 @pytest.mark.parametrize("per_flush", [1, 2, 5])

@@ -30,13 +30,13 @@ from seccomp_jail import __version__
 from seccomp_jail.log.events import Event, SignalEvent, SyscallEvent, TaskEvent
 
 SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # version 1 had no syscalls.duration, 2 no signals.info
+READABLE_VERSIONS = (1, 2, 3)  # version 1 had no syscalls.duration, 2 no signals.info and .stopped
 
 # Column order = SyscallEvent field order, with args spread over arg0..arg5.
 ARG_COLUMNS = tuple(f"arg{i}" for i in range(6))
 SYSCALL_COLUMNS = ("seq", "time", "pid", "tid", "nr", "syscall", *ARG_COLUMNS, "text",
                    "action", "origin", "retval", "errno", "retval_text", "rule", "duration")
-SIGNAL_COLUMNS = ("seq", "time", "pid", "tid", "signo", "signal", "info")
+SIGNAL_COLUMNS = ("seq", "time", "pid", "tid", "signo", "signal", "info", "stopped")
 TASK_COLUMNS = ("id", "tid", "pid", "ppid", "kind", "exe", "start_seq", "start_time",
                 "exec_seq", "exec_time", "end_seq", "end_time", "exit_status")
 _NOT_YET = (None,) * 5  # a new task's exec and end columns
@@ -71,7 +71,7 @@ CREATE TABLE signals (
     seq INTEGER NOT NULL, time REAL NOT NULL,
     pid INTEGER NOT NULL, tid INTEGER NOT NULL,
     signo INTEGER NOT NULL, signal TEXT NOT NULL,
-    info TEXT
+    info TEXT, stopped INTEGER NOT NULL DEFAULT 0
 );
 """
 # Built when the run ends: maintaining them per insert doubles the cost of
@@ -208,7 +208,7 @@ class DbSink:
                                    text, action, origin, retval, errno or 0, retval_text, rule or 0))
         elif isinstance(event, SignalEvent):
             self._signals.append((event.seq, event.time, event.pid, event.tid,
-                                  event.signo, event.signal, event.info))
+                                  event.signo, event.signal, event.info, int(event.stopped)))
         else:
             self._apply(event)
 

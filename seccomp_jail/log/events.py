@@ -6,7 +6,7 @@ happens here, in the writer process. The raw formats are:
 
     ("S", seq, time, pid, tid, nr, args, captured, action, origin, retval, rule, duration)
     ("T", seq, time, kind, pid, tid, ppid, detail)
-    ("G", seq, time, pid, tid, signo, siginfo)   (siginfo: its first bytes, or None)
+    ("G", seq, time, pid, tid, signo, siginfo, stopped)   (siginfo: bytes or None)
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class TaskEvent(NamedTuple):
 
 
 class SignalEvent(NamedTuple):
-    """A signal delivered to a task (strace's '--- SIGINT {si_signo=SIGINT, ...} ---')."""
+    """A signal delivered to a task (strace's '--- SIGINT {si_signo=SIGINT, ...} ---'), or,
+    with `stopped`, a task that entered a group-stop by it ('--- stopped by SIGSTOP ---')."""
 
     seq: int
     time: float
@@ -80,6 +81,7 @@ class SignalEvent(NamedTuple):
     signo: int
     signal: str
     info: str | None = None  # its siginfo in strace's notation; None when not read
+    stopped: bool = False
 
 
 Event = SyscallEvent | TaskEvent | SignalEvent
@@ -128,8 +130,8 @@ def from_raw(raw: Sequence) -> Event:
     if tag == "T":
         return _task(*raw[1:])
     if tag == "G":
-        _, seq, time, pid, tid, signo, info = raw
-        return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo), _siginfo(info))
+        _, seq, time, pid, tid, signo, info, stopped = raw
+        return SignalEvent(seq, float(time), pid, tid, signo, signal_name(signo), _siginfo(info), bool(stopped))
     raise ValueError(f"unknown record type {tag!r}")
 
 

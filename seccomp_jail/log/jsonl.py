@@ -26,7 +26,8 @@ def to_dict(event: Event) -> dict:
         return json.loads(_syscall_line(event))
     if isinstance(event, SignalEvent):
         return {"type": "signal", "seq": event.seq, "time": event.time, "pid": event.pid,
-                "tid": event.tid, "signo": event.signo, "signal": event.signal, "siginfo": event.info}
+                "tid": event.tid, "signo": event.signo, "signal": event.signal, "siginfo": event.info,
+                "stopped": event.stopped}
     line = {"type": "task", "seq": event.seq, "time": event.time, "kind": event.kind,
             "pid": event.pid, "tid": event.tid, "ppid": event.ppid, "detail": event.detail}
     if event.kind == "exit":

@@ -156,18 +156,19 @@ def _syscalls(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
     return map(syscall_from_row, db.execute(query, params))
 
 
-def _column_or_null(db: sqlite3.Connection, table: str, column: str) -> str:
-    """`column`, or NULL in a database of an older schema, which lacks it
-    (syscalls.duration came in version 2, signals.info in 3)."""
+def _column_or_null(db: sqlite3.Connection, table: str, column: str, missing: str = "NULL") -> str:
+    """`column`, or `missing` in a database of an older schema, which lacks it
+    (syscalls.duration came in version 2, signals.info and .stopped in 3)."""
     columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-    return column if column in columns else "NULL"
+    return column if column in columns else missing
 
 
 def _signals(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
     where, params = _where(filters, syscalls=False)
-    columns = [*SIGNAL_COLUMNS[:-1], _column_or_null(db, "signals", "info")]
+    columns = [*SIGNAL_COLUMNS[:-2], _column_or_null(db, "signals", "info"),
+               _column_or_null(db, "signals", "stopped", missing="0")]
     query = f"SELECT {', '.join(columns)} FROM signals{where} ORDER BY seq, id"
-    return (SignalEvent(*row) for row in db.execute(query, params))
+    return (SignalEvent(*row[:-1], bool(row[-1])) for row in db.execute(query, params))
 
 
 def _task_events(db: sqlite3.Connection, filters: Filters, kind: str, seq: str, time: str,

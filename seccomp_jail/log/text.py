@@ -48,6 +48,8 @@ def format_line(event: Event, color: bool = False, durations: bool = False) -> s
                 return f"{_RED}{line}{_RESET}"
         return line
     if isinstance(event, SignalEvent):
+        if event.stopped:
+            return f"{prefix}--- stopped by {event.signal} ---"
         info = f" {event.info}" if event.info else ""
         return f"{prefix}--- {event.signal}{info} ---"
     if isinstance(event, TaskEvent) and event.kind == "exit":

@@ -888,13 +888,15 @@ class Tracer:
                 self._resume(task, tid)
                 return
             self._seq += 1
-            self.emit(("G", self._seq, time.time(), task.pid, tid, sig, self._siginfo(tid)))
+            self.emit(("G", self._seq, time.time(), task.pid, tid, sig, self._siginfo(tid), False))
             self.delivered.setdefault(task.pid, {})[sig] = time.monotonic()
             self._resume(task, tid, sig)  # signal-delivery-stop: deliver it
         elif event == ptrace.EVENT_STOP:
             if sig in GROUP_STOP_SIGNALS:
                 ptrace.raw(ptrace.LISTEN, tid, 0, 0)
                 task.stopped = True
+                self._seq += 1  # strace's "--- stopped by SIGSTOP ---"
+                self.emit(("G", self._seq, time.time(), task.pid, tid, sig, None, True))
                 self.policy.on_group_stop(task, sig)
             else:
                 self._resume(task, tid)
