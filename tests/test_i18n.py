@@ -54,16 +54,14 @@ def _shown_texts(parser: argparse.ArgumentParser, out: set[str]) -> set[str]:
     return out
 
 
-# Calls whose literal argument is translated: tr(text), the phrases a layer
-# below the front end passes to the `translate` it is given (Tally.describe),
-# the shell's reason in ProgramNotFound(program, reason), which the
-# command line passes to tr, and the template of a Message (rule-file and
-# log errors, the log's warnings, why the jail adds a rule), which the front
-# end renders with tr.
-_TRANSLATED = {"tr": 0, "translate": 0, "ProgramNotFound": 1, "Message": 0}
+# Calls whose literal argument is translated: tr(text), and the template of
+# a Message (rule-file and log errors, the log's warnings, why the jail adds
+# a rule, a program that cannot run, learn's counts), which the front end
+# renders with tr.
+_TRANSLATED = {"tr": 0, "Message": 0}
 # Errors and warnings made of Messages: an f-string or a bare literal given
 # to one would stay English, unseen by the check above.
-_TAKE_MESSAGES = {"RuleError", "LogError", "QueryError", "self.error", "warn", "say"}
+_TAKE_MESSAGES = {"RuleError", "LogError", "QueryError", "self.error", "warn", "say", "ProgramNotFound"}
 
 
 def _literals(node: ast.expr) -> list[str]:

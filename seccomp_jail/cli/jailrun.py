@@ -21,7 +21,7 @@ def run_program(start: Callable[[], int], program: list[str],
     try:
         return start(), True
     except ProgramNotFound as exc:
-        return error(f"{exc.program}: {tr(exc.reason)}", exc.status), False
+        return error(f"{exc.program}: {exc.reason.render(tr)}", exc.status), False
     except LogError as exc:
         return error(exc.render(tr), 2), False
     except OSError as exc:

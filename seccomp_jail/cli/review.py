@@ -58,7 +58,7 @@ def show(p: Proposal, number: int, count: int) -> str:
     lines = [f"[{number}/{count}] {p.action.value}: {', '.join(p.syscalls)}"]
     if p.args:
         lines.append(_field(tr("when"), joined(p.args, tr("{a} and {b}"))))
-    lines.append(_field(tr("seen"), p.total.describe(tr)))
+    lines.append(_field(tr("seen"), p.total.describe().render(tr)))
     if p.path:
         for glob in p.path:
             tally = p.entries.get(glob)
@@ -66,7 +66,7 @@ def show(p: Proposal, number: int, count: int) -> str:
             if tally is not None:
                 examples = [e for e in tally.examples if e != glob]
                 more = tr("; e.g. {examples}").format(examples=", ".join(examples)) if examples else ""
-                note = f"  ({tally.describe(tr)}{more})"
+                note = f"  ({tally.describe().render(tr)}{more})"
             lines.append(_field(tr("path"), f"{glob}{note}"))
     elif len(p.syscalls) > 1:
         counts = ", ".join(f"{name} {p.entries[name].calls}" for name in p.syscalls if name in p.entries)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from seccomp_jail.decode.constants import lookup_constant
@@ -33,6 +33,7 @@ from seccomp_jail.decode.signatures import SIGNATURES
 from seccomp_jail.decode.symbols import SYMBOLS
 from seccomp_jail.decode.text import hexnum, s32
 from seccomp_jail.log.events import SyscallEvent, TaskEvent
+from seccomp_jail.message import Message
 from seccomp_jail.policy.argspec import path_args
 from seccomp_jail.policy.model import Action
 
@@ -92,11 +93,12 @@ class Tally:
             if example not in self.examples and len(self.examples) < EXAMPLES:
                 self.examples.append(example)
 
-    def describe(self, translate: Callable[[str], str] = str) -> str:
-        """`12 calls, 3 failed`; `translate` puts each phrase in the user's
-        language (a front end's), before its numbers are filled in."""
-        text = (translate("{count} call") if self.calls == 1 else translate("{count} calls")).format(count=self.calls)
-        return text + (translate(", {count} failed").format(count=self.failed) if self.failed else "")
+    def describe(self) -> Message:
+        """`12 calls, 3 failed` (English as a str; a front end renders it in the user's language)."""
+        if not self.failed:
+            return Message("{count} call" if self.calls == 1 else "{count} calls", count=self.calls)
+        return Message("{count} call, {failed} failed" if self.calls == 1 else "{count} calls, {failed} failed",
+                       count=self.calls, failed=self.failed)
 
 
 @dataclass

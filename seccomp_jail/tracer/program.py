@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 
+from seccomp_jail.message import Message
+
 
 class ProgramNotFound(Exception):
     """The program cannot be run: `status` is 127 when it does not exist and
     126 when it is there but not executable, as a shell says; `reason` is
-    the shell's words for it (a front end may translate them)."""
+    the shell's words for it (a front end renders them in the user's language)."""
 
-    def __init__(self, program: str, reason: str, status: int = 127) -> None:
+    def __init__(self, program: str, reason: Message, status: int = 127) -> None:
         super().__init__(f"{program}: {reason}")
         self.program = program
         self.reason = reason
@@ -28,10 +30,10 @@ def find_program(name: str, env: dict[str, str]) -> str:
         if _runnable(name):
             return name
         if os.path.isdir(name):
-            raise ProgramNotFound(name, "Is a directory", 126)
+            raise ProgramNotFound(name, Message("Is a directory"), 126)
         if os.path.exists(name):
-            raise ProgramNotFound(name, "Permission denied", 126)
-        raise ProgramNotFound(name, "No such file or directory")
+            raise ProgramNotFound(name, Message("Permission denied"), 126)
+        raise ProgramNotFound(name, Message("No such file or directory"))
     # The search execvp(3) and shells make (an empty entry is the current
     # directory); shutil.which would cost start-up time importing shutil.
     # A file found but not executable answers only if nothing later is.
@@ -42,8 +44,8 @@ def find_program(name: str, env: dict[str, str]) -> str:
             return candidate
         refused = refused or os.path.isfile(candidate)
     if refused:
-        raise ProgramNotFound(name, "Permission denied", 126)
-    raise ProgramNotFound(name, "command not found")
+        raise ProgramNotFound(name, Message("Permission denied"), 126)
+    raise ProgramNotFound(name, Message("command not found"))
 
 
 def _runnable(path: str) -> bool:
