@@ -15,3 +15,9 @@ COMMANDS = {
 
 def help_of(name: str) -> str:
     return COMMANDS[name][1]
+
+
+def add_durations_option(parser) -> None:
+    """strace's -T, for `run`'s text log and for `log show`'s: one option, one help text."""
+    parser.add_argument("-T", dest="durations", action="store_true",
+                        help="end each syscall's line with the time it ran, <seconds> (as strace -T)")

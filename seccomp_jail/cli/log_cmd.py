@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from seccomp_jail.cli.commands import help_of
+from seccomp_jail.cli.commands import add_durations_option, help_of
 from seccomp_jail.cli.helpformat import HelpFormatter, Parser
 from seccomp_jail.i18n import tr
 
@@ -60,8 +60,7 @@ def add_parser(subparsers) -> None:
     show = commands.add_parser(
         "show", parents=[filters], help="list the recorded syscalls, signals and exits",
         description=_SHOW_HELP, formatter_class=HelpFormatter)
-    show.add_argument("-T", dest="durations", action="store_true",
-                      help="end each syscall's line with the time it ran, <seconds> (as strace -T)")
+    add_durations_option(show)
     show.add_argument("--json", action="store_true",
                       help="one JSON object per line, as written by `run --jsonl`")
     show.set_defaults(func=run_show)

@@ -6,7 +6,7 @@ import argparse
 import gc
 import sys
 
-from seccomp_jail.cli.commands import help_of
+from seccomp_jail.cli.commands import add_durations_option, help_of
 from seccomp_jail.cli.helpformat import HelpFormatter
 from seccomp_jail.i18n import tr
 
@@ -42,8 +42,7 @@ def add_parser(sub) -> None:
     p.add_argument("--db", metavar="FILE", help="also log to an SQLite database (see `seccomp-jail log`)")
     p.add_argument("--jsonl", metavar="FILE", help="also log as JSON lines, one object per record")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the log (default: auto)")
-    p.add_argument("-T", dest="durations", action="store_true",
-                   help="end each syscall's line with the time it ran, <seconds> (as strace -T)")
+    add_durations_option(p)
     p.add_argument(
         "--notify-timeout", type=_seconds, default=30.0, metavar="SECONDS",
         help="how long a `notify` syscall waits for a decision (default 30; 0 decides at once; 'inf' waits forever)",
