@@ -39,7 +39,9 @@ SYSCALL_COLUMNS = ("seq", "time", "pid", "tid", "nr", "syscall", *ARG_COLUMNS, "
 SIGNAL_COLUMNS = ("seq", "time", "pid", "tid", "signo", "signal", "info", "stopped")
 TASK_COLUMNS = ("id", "tid", "pid", "ppid", "kind", "exe", "start_seq", "start_time",
                 "exec_seq", "exec_time", "end_seq", "end_time", "exit_status")
-_NOT_YET = (None,) * 5  # a new task's exec and end columns
+# Where a new task's row (TASK_COLUMNS) takes its exec (exe, seq, time) and its end (seq, time, status).
+_EXE, _EXEC, _END = (TASK_COLUMNS.index(name) for name in ("exe", "exec_seq", "end_seq"))
+_NOT_YET = (None,) * (len(TASK_COLUMNS) - _EXEC)  # a new task's exec and end columns
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -292,12 +294,13 @@ class DbSink:
             if new is None:
                 self._execs.append((event.detail, event.seq, event.time, row))
             else:
-                new[5], new[8], new[9] = event.detail, event.seq, event.time
+                new[_EXE] = event.detail
+                new[_EXEC:_EXEC + 2] = event.seq, event.time
         elif event.kind == "exit":
             if new is None:
                 self._exits.append((event.seq, event.time, event.detail, row))
             else:
-                new[10:13] = event.seq, event.time, event.detail
+                new[_END:_END + 3] = event.seq, event.time, event.detail
             del self._live[event.tid]
             if event.tid == event.pid:  # the process is gone: no new task inherits its exe now
                 self._exe.pop(event.pid, None)
