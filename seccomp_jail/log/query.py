@@ -6,7 +6,6 @@ The database is opened read-only, so it can be read while a run still writes it.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import heapq
 import os
@@ -93,9 +92,10 @@ def resolve_syscall(name: str) -> str:
         return table.name(int(name))
     if table.number(name) is not None or _UNNAMED.fullmatch(name):
         return name
-    close = difflib.get_close_matches(name, table.names(), n=1)
-    hint = Message("did you mean {choice}?", choice=f"'{close[0]}'") if close else None
-    raise QueryError(with_hint(Message("unknown syscall {syscall}", syscall=f"'{name}'"), hint))
+    from seccomp_jail.policy.errors import did_you_mean  # the rule files' hint, for the same names
+
+    raise QueryError(with_hint(Message("unknown syscall {syscall}", syscall=repr(name)),
+                               did_you_mean(name, table.names())))
 
 
 def events(db: sqlite3.Connection, filters: Filters) -> Iterator[Event]:
