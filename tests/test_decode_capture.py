@@ -1,6 +1,6 @@
 """Capture plans over a fake address space: what is read, how much, and what it prints as.
 
-`Memory` behaves like the tracer's process_vm_readv reader: reads past the
+`Memory` behaves like the tracer's reader of /proc/PID/mem: reads past the
 end of a mapping come back short, reads of unmapped addresses give None.
 """
 

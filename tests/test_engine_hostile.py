@@ -19,6 +19,11 @@ import time
 
 import pytest
 
+from seccomp_jail.arch.syscalls import native_table
+from seccomp_jail.kernel import ptrace
+from seccomp_jail.kernel.memory import MAX_FILES
+from seccomp_jail.tracer.watch import _memory_of
+
 from conftest import exit_status, group_kill_log, jail_command, jail_env, read_jsonl, run_process
 
 
@@ -114,17 +119,25 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, targets):
+@pytest.mark.parametrize("threads", [0, 300], ids=["file", "beyond-held-files"])
+def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, targets, threads):
     """The tracer reads open()'s path while the page is still missing: the
     kernel refuses that remote fault instead of waiting for the program's
     handler thread (itself stopped by the tracer). The call is logged with
-    the bare pointer, and the program runs as without the jail."""
-    expected = native([targets["uffd_path"]])
+    the bare pointer, and the program runs as without the jail. With 300
+    threads holding memory files (more than kernel.memory.MAX_FILES), the
+    opener's memory is read without a held file: process_vm_readv would
+    wait for the handler there, and the jail would hang."""
+    assert threads == 0 or threads > MAX_FILES
+    argv = [targets["uffd_path"], str(threads)]
+    expected = native(argv)
     assert expected.returncode == 0, expected.stderr  # userfaultfd: Linux 4.3+, root (CI) or vm.unprivileged_userfaultfd
-    run = jail_both([targets["uffd_path"]], timeout=30)
+    run = jail_both(argv, timeout=60)
     assert (run.status, run.stdout) == (expected.returncode, expected.stdout) == (0, "open = 4\n")
-    (opened,) = [r for r in run.syscalls("openat") if r["retval"] == 4]
+    (opened,) = [r for r in run.syscalls("openat") if r["retval"] == 4 and "/dev/null" not in r["text"]]
     assert '"' not in opened["text"]  # no path: the page was not there to read
+    workers = [r for r in run.syscalls("openat") if '"/dev/null"' in r["text"]]
+    assert len(workers) == threads  # read without a held file too
 
 
 def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, workdir):
@@ -149,3 +162,25 @@ def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, wo
     kills = [r for r in read_jsonl(jsonl) if r.get("origin") == "jail"]
     assert len(kills) == 2, kills  # the program and its server
     assert all(r["action"] == "kill" and r["rule"] == "memory read stuck on FUSE" for r in kills)
+
+
+def test_the_watchdog_knows_each_way_the_tracer_reads_memory():
+    """The watchdog takes a stuck syscall of the tracer for a memory read by
+    its line in /proc/self/task/TID/syscall: a pread of /proc/PID/mem, or
+    PTRACE_PEEKDATA (kernel.memory's two ways), and nothing else."""
+    table = native_table()
+    fd = os.open(f"/proc/{os.getpid()}/mem", os.O_RDONLY)
+    try:
+        rows = [
+            ("pread64", (fd, 0x7F00, 0x100, 0x1000), os.getpid()),
+            ("pread64", (0, 0x7F00, 0x100, 0x1000), 0),  # stdin: no memory file
+            ("ptrace", (ptrace.PEEKDATA, 4242, 0x1000, 0), 4242),
+            ("ptrace", (ptrace.CONT, 4242, 0, 0), 0),
+            ("read", (fd, 0x7F00, 0x100, 0), 0),
+        ]
+        for name, args, pid in rows:
+            # The number in decimal, then six arguments, stack and code pointers in hex.
+            line = " ".join([str(table.number(name)), *(f"{v:#x}" for v in (*args, 0, 0, 0x7FFC0000, 0x7F000000))])
+            assert _memory_of(line) == pid, (name, args)
+    finally:
+        os.close(fd)

@@ -1,5 +1,5 @@
-"""Reading a stopped tracee's memory: /proc/PID/mem, and the process_vm_readv
-and PEEKDATA fallbacks.
+"""Reading a stopped tracee's memory: /proc/PID/mem, held or opened for one
+read, and the PEEKDATA fallback.
 
 The child is a fork of the test process, so a buffer made before the fork
 sits at the same address in the child.
@@ -8,6 +8,7 @@ sits at the same address in the child.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
 
@@ -48,25 +49,48 @@ def test_reads(stopped_child):
     assert mem.read(8, 16) is None  # unmapped
 
 
-def test_fallbacks_read_the_same(stopped_child):
+def test_fallbacks_read_the_same(stopped_child, monkeypatch):
     pid, addr, edge = stopped_child
     mem = TaskMemory(pid)
     for start, size in ((addr, 20), (addr + 3, 9), (addr + edge, 7), (addr + edge - 5, 4096)):
         expected = mem._read(start, size)
         assert expected and mem._fd >= 0  # through the file
-        assert mem._readv(start, size) == expected
         assert mem._peek(start, size) == expected
-    assert mem._readv(8, 16) == b"" and mem._peek(8, 16) == b""
+        with monkeypatch.context() as m:
+            m.setattr(memory, "MAX_FILES", 0)
+            assert TaskMemory(pid)._read(start, size) == expected  # a file for one read
+    assert mem._peek(8, 16) == b""
     mem.close()
 
 
-def test_without_files_to_spare_reads_go_through_process_vm_readv(stopped_child, monkeypatch):
+def test_without_files_to_spare_each_read_opens_one(stopped_child, monkeypatch):
     pid, addr, edge = stopped_child
     monkeypatch.setattr(memory, "MAX_FILES", 0)
+    fds = len(os.listdir("/proc/self/fd"))
     mem = TaskMemory(pid)
     assert mem.read_str(addr) == b"/etc/some/path"
     assert mem.read_str(addr + edge) == b"abcdef"
-    assert mem._fd < 0
+    assert mem.read(8, 16) is None
+    assert mem._fd < 0 and len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_a_refused_file_falls_back_to_peekdata(stopped_child, monkeypatch):
+    """The kernel refuses /proc/PID/mem of a non-dumpable task to a tracer
+    without CAP_SYS_PTRACE (tests/test_engine_unprivileged.py runs that for
+    real); here the refusal is made up, to check where reads go then."""
+    pid, addr, edge = stopped_child
+    real_open = os.open
+
+    def refuse(path, *args):
+        if path.endswith("/mem"):
+            raise PermissionError(errno.EACCES, "refused")
+        return real_open(path, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
+    mem = TaskMemory(pid)
+    assert mem.read_str(addr) == b"/etc/some/path"
+    assert mem.read_str(addr + edge) == b"abcdef"
+    assert mem._fd == memory._NO_FILE
 
 
 def test_files_are_given_back(stopped_child):

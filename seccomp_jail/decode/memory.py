@@ -1,6 +1,6 @@
 """What the decoders need from the tracer: a way to read a stopped task's memory.
 
-The tracer implements `MemReader` with process_vm_readv; tests use a fake
+The tracer implements `MemReader` with /proc/PID/mem; tests use a fake
 over a dict. Decoding itself never touches a process.
 """
 

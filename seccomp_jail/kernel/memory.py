@@ -1,14 +1,19 @@
-"""Reading a traced task's memory: /proc/PID/mem, process_vm_readv(2), PTRACE_PEEKDATA.
+"""Reading a traced task's memory: /proc/PID/mem, else PTRACE_PEEKDATA.
 
 The tracer reads a path or a struct at most syscall stops, while the task
 waits, so each read is on the traced program's clock. A `pread` of the
 task's /proc/PID/mem file, opened once, costs one plain system call with
-no ctypes marshalling: about 1.5 µs a path on the VM we measured, against
-4.8 µs through process_vm_readv. The file shows the address space the task
-had when it was opened, so the tracer calls `reset` after an exec.
+no ctypes marshalling: about 1.5 µs a path on the VM we measured. The file
+shows the address space the task had when it was opened, so the tracer
+calls `reset` after an exec. Beyond MAX_FILES held files, a read opens the
+file for itself and closes it again.
 
-process_vm_readv stands in where no file can be held (too many open, or
-/proc refuses), PTRACE_PEEKDATA where the kernel refuses both to a tracer
+Never process_vm_readv: it pins the pages with a fault that may wait, and
+a page the program watches with userfaultfd then waits for the program's
+fault handler, a thread stopped at a syscall, waiting for us: the jail and
+the program would hang for good (strace -f does, on such a program). The
+file and PEEKDATA fault without waiting: the page reads as unmapped.
+PTRACE_PEEKDATA stands in where the kernel refuses the file to a tracer
 without CAP_SYS_PTRACE (a task that made itself non-dumpable): a tracer may
 always peek at its stopped tracee. Reads never raise: a bad pointer in the
 target is normal (its bug or its trick), and is reported as None.
@@ -21,27 +26,10 @@ import errno
 import os
 
 from seccomp_jail.kernel import ptrace
-from seccomp_jail.kernel.libc import libc
-
-
-class _IoVec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-
-
-_readv = libc.process_vm_readv
-_readv.restype = ctypes.c_ssize_t
-_readv.argtypes = [
-    ctypes.c_int,
-    ctypes.POINTER(_IoVec),
-    ctypes.c_ulong,
-    ctypes.POINTER(_IoVec),
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-]
 
 PAGE = 4096
 FIRST_READ = 256  # bytes; covers nearly every path in one read
-MAX_FILES = 256  # /proc/PID/mem files held at once; beyond, process_vm_readv
+MAX_FILES = 256  # /proc/PID/mem files held at once; beyond, one is opened per read
 _NOT_YET, _NO_FILE = -1, -2
 _REFUSED = (errno.EPERM, errno.EACCES)
 _ADDR_END = 1 << 63  # pread takes a signed offset; no user address is this high
@@ -50,13 +38,12 @@ _ADDR_END = 1 << 63  # pread takes a signed offset; no user address is this high
 class TaskMemory:
     """MemReader over one task (see seccomp_jail.decode): read(addr, n), read_str(addr, limit)."""
 
-    __slots__ = ("pid", "_fd", "_buf")
+    __slots__ = ("pid", "_fd")
     open_files = 0  # across all instances: the jail's own descriptors are limited
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self._fd = _NOT_YET
-        self._buf: ctypes.Array | None = None  # for the fallbacks, made on first use
 
     def read(self, addr: int, size: int) -> bytes | None:
         if addr == 0 or size <= 0:
@@ -102,11 +89,14 @@ class TaskMemory:
             fd = self._open()
             if fd < 0:
                 return self._read_without_file(addr, size)
+        return self._pread(fd, addr, size)
+
+    def _pread(self, fd: int, addr: int, size: int) -> bytes:
         try:
             return os.pread(fd, size, addr)
         except OSError as exc:
             if exc.errno in _REFUSED:
-                return self._read_without_file(addr, size)
+                return self._peek(addr, size)
             return b""  # EIO: unmapped; the task is gone; ...
         except OverflowError:  # an address beyond the signed offset range
             return b""
@@ -114,38 +104,35 @@ class TaskMemory:
     def _open(self) -> int:
         if self._fd == _NO_FILE or TaskMemory.open_files >= MAX_FILES:
             return -1
-        try:
-            fd = os.open(f"/proc/{self.pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno not in (errno.EMFILE, errno.ENFILE):
-                self._fd = _NO_FILE  # refused, or the task is gone: for good
-            return -1
-        TaskMemory.open_files += 1
-        self._fd = fd
+        fd = self._open_file()
+        if fd >= 0:
+            TaskMemory.open_files += 1
+            self._fd = fd
         return fd
 
+    def _open_file(self) -> int:
+        """A new descriptor of the task's memory file; -1 when there is none
+        to have (we hold too many: EMFILE, ENFILE), and _NO_FILE for good
+        (refused, or the task is gone)."""
+        try:
+            return os.open(f"/proc/{self.pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                self._fd = _NO_FILE
+            return -1
+
     def _read_without_file(self, addr: int, size: int) -> bytes:
+        """No file held for this task: a file for this read alone, else PEEKDATA."""
+        if self._fd != _NO_FILE:
+            fd = self._open_file()
+            if fd >= 0:
+                try:
+                    return self._pread(fd, addr, size)
+                finally:
+                    os.close(fd)
         if addr >= _ADDR_END:
             return b""
-        got = self._readv(addr, size)
-        if got is None:
-            return self._peek(addr, size)
-        return got
-
-    def _buffer(self, size: int) -> ctypes.Array:
-        if self._buf is None or len(self._buf) < size:
-            self._buf = ctypes.create_string_buffer(max(size, PAGE))
-        return self._buf
-
-    def _readv(self, addr: int, size: int) -> bytes | None:
-        """process_vm_readv; None when the kernel refuses it to us (EPERM)."""
-        buf = self._buffer(size)
-        local = _IoVec(ctypes.addressof(buf), size)
-        remote = _IoVec(addr, size)
-        got = _readv(self.pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
-        if got < 0:
-            return None if ctypes.get_errno() == errno.EPERM else b""
-        return buf[:got]
+        return self._peek(addr, size)
 
     def _peek(self, addr: int, size: int) -> bytes:
         """PTRACE_PEEKDATA, word by word, up to the first unreadable word."""

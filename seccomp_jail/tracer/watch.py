@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from seccomp_jail.arch.syscalls import native_table
+from seccomp_jail.kernel.ptrace import PEEKDATA
 
 STUCK_AFTER = 2.0  # s: a read this old is looked at
 POLL = 0.25  # s
@@ -88,11 +89,11 @@ class ReadWatchdog:
 
 def _memory_of(line: str) -> int:
     """The pid whose memory this syscall line reads (pread of /proc/PID/mem,
-    process_vm_readv: how TaskMemory reads), 0 for any other syscall."""
+    PTRACE_PEEKDATA: how TaskMemory reads), 0 for any other syscall."""
     nr, *args = line.split()
     table = native_table()
-    if int(nr) == table.number("process_vm_readv"):
-        return int(args[0], 16)
+    if int(nr) == table.number("ptrace"):
+        return int(args[1], 16) if int(args[0], 16) == PEEKDATA else 0
     if int(nr) != table.number("pread64"):
         return 0
     try:

@@ -1,6 +1,9 @@
 /* A path behind a userfaultfd page: the kernel fills it only when the
  * program's own handler thread answers. Reading it from the tracer must
- * not wait for that thread, which waits for the tracer (a deadlock). */
+ * not wait for that thread, which waits for the tracer (a deadlock).
+ * With an argument N, N threads open a file first and wait, and a thread
+ * made after them opens the path: the jail holds a memory file per task
+ * up to a limit, and reads the newest tasks' memory another way. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -16,6 +19,19 @@
 
 static long uffd;
 static char *page;
+static pthread_barrier_t opened, finish;
+
+static void *worker(void *arg) {
+	close(open("/dev/null", O_RDONLY));
+	pthread_barrier_wait(&opened);
+	pthread_barrier_wait(&finish);
+	return NULL;
+}
+
+static void *opener(void *arg) {
+	*(int *)arg = open(page, O_RDONLY);
+	return NULL;
+}
 
 static void *handler(void *arg) {
 	struct uffd_msg msg;
@@ -27,7 +43,14 @@ static void *handler(void *arg) {
 	return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+	int n = argc > 1 ? atoi(argv[1]) : 0;
+	pthread_t workers[n > 0 ? n : 1];
+	pthread_barrier_init(&opened, NULL, n + 1);
+	pthread_barrier_init(&finish, NULL, n + 1);
+	for (int i = 0; i < n; i++)
+		pthread_create(&workers[i], NULL, worker, NULL);
+	pthread_barrier_wait(&opened);
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
 	if (uffd < 0) { perror("userfaultfd"); return 1; }
 	struct uffdio_api api = {.api = UFFD_API};
@@ -35,10 +58,15 @@ int main(void) {
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct uffdio_register reg = {.range = {(unsigned long)page, 4096}, .mode = UFFDIO_REGISTER_MODE_MISSING};
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) { perror("register"); return 1; }
-	pthread_t th;
+	pthread_t th, op;
 	pthread_create(&th, NULL, handler, NULL);
-	int fd = open(page, O_RDONLY);
+	int fd = -1;
+	pthread_create(&op, NULL, opener, &fd);
+	pthread_join(op, NULL);
 	printf("open = %d\n", fd);
 	pthread_join(th, NULL);
+	pthread_barrier_wait(&finish);
+	for (int i = 0; i < n; i++)
+		pthread_join(workers[i], NULL);
 	return fd >= 0 ? 0 : 2;
 }
