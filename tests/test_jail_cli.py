@@ -159,6 +159,17 @@ def test_log_that_cannot_be_opened_stops_the_run_before_the_program(workdir, tmp
     assert not (workdir / "made").exists()
 
 
+@pytest.mark.parametrize("option", ["-o", "--jsonl"])
+def test_a_log_that_cannot_be_written_is_said_once_and_the_program_runs_on(workdir, option):
+    """A full disk (/dev/full) fails every write of the log after it opened:
+    one line names the log and the reason, and the status stays the
+    program's own, as with strace -o."""
+    proc = run_process(jail_command("run", "-q", option, "/dev/full", "--", "sh", "-c", "mkdir made; exit 3"),
+                       cwd=workdir, env=jail_env())
+    assert proc.returncode == 3 and (workdir / "made").is_dir()
+    assert proc.stderr == "seccomp-jail: log: cannot write log /dev/full: No space left on device\n"
+
+
 # Which of stdin, stdout, stderr the program has, into a file (stdout may be
 # closed), looked at before the redirection.
 REPORT_STD_FDS = 'r=; for fd in 0 1 2; do [ -e /proc/self/fd/$fd ] && r="$r$fd "; done; printf "$r" > "$1"; exit 3'

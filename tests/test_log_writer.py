@@ -281,6 +281,8 @@ def test_process_tree_is_the_same_however_its_events_are_flushed(tmp_path, per_f
 class _CountingSink:
     """Counts the records it was given at each flush."""
 
+    where = "counting"
+
     def __init__(self) -> None:
         self.handled = 0
         self.flushes: list[int] = []

@@ -168,6 +168,7 @@ class DbSink:
     _INSERT_TASK = _insert("tasks", TASK_COLUMNS)
 
     def __init__(self, path: str, command: list[str], started: float) -> None:
+        self.where = path
         for stale in (path, path + "-wal", path + "-shm"):
             if os.path.lexists(stale):
                 os.unlink(stale)

@@ -90,7 +90,10 @@ _new_tuple = tuple.__new__  # SyscallEvent's fields in one C call: _make is a Py
 
 
 class Sink(Protocol):
-    """Where events go. `flush` ends a batch: sinks buffer until then."""
+    """Where events go. `flush` ends a batch: sinks buffer until then.
+    `where` names the destination for the user (a path, or "stderr")."""
+
+    where: str
 
     def handle(self, event: Event) -> None: ...
 

@@ -66,6 +66,7 @@ class JsonlSink:
     """Writes one line per event to FILE (replacing it), flushed per batch."""
 
     def __init__(self, path: str) -> None:
+        self.where = path
         self._file = open(path, "w", buffering=_BUFFER, encoding="utf-8")
 
     def handle(self, event: Event) -> None:

@@ -93,7 +93,8 @@ class TextSink:
     """Writes text lines; flushed once per batch (or per run of batches that
     waited together) so `tail -f` follows along without a write() per line."""
 
-    def __init__(self, stream: TextIO, color: bool, durations: bool = False) -> None:
+    def __init__(self, stream: TextIO, color: bool, durations: bool = False, where: str = "stderr") -> None:
+        self.where = where
         self._stream = stream
         self._color = color
         self._durations = durations
@@ -101,7 +102,7 @@ class TextSink:
     @classmethod
     def to_file(cls, path: str, color: bool, durations: bool = False) -> TextSink:
         return cls(open(path, "w", buffering=_BUFFER, encoding="utf-8",
-                        errors="backslashreplace"), color, durations)
+                        errors="backslashreplace"), color, durations, path)
 
     @classmethod
     def to_stderr(cls, color: bool, durations: bool = False) -> TextSink:

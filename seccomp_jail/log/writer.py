@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _NICE = 10
 COALESCE = 8192  # records: at most this many wait for a flush while more keep coming
 _PIPE_SIZE = 1 << 20  # bytes; /proc/sys/fs/pipe-max-size allows 1 MiB by default
+_reported: set[tuple[str, str]] = set()  # (log, reason) of write failures said in this serve
 
 
 class LogError(MessageError):
@@ -63,8 +64,7 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
         except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
             for sink in sinks:
                 sink.close()
-            reason = str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
-            raise LogError(Message("cannot open log {where}: {reason}", where=where, reason=reason)) from exc
+            raise LogError(Message("cannot open log {where}: {reason}", where=where, reason=_reason(exc))) from exc
     return sinks
 
 
@@ -119,6 +119,7 @@ def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = 
     from seccomp_jail.log.framing import iter_batches
 
     unflushed = 0
+    _reported.clear()
     try:
         for batch in iter_batches(read_fd, warn):
             if sinks:  # with none (-q alone), records are read and let go undecoded
@@ -134,7 +135,7 @@ def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = 
             try:
                 sink.close()
             except Exception as exc:
-                _sink_failed(sink, "close", exc)
+                _sink_failed(sink, exc)
         report_suppressed()
         if durable is not None:
             durable()
@@ -144,7 +145,7 @@ def serve(read_fd: int, sinks: list[Sink], durable: Callable[[], None] | None = 
                 try:
                     finish()
                 except Exception as exc:
-                    _sink_failed(sink, "finish", exc)
+                    _sink_failed(sink, exc)
 
 
 def _dispatch(batch: list, sinks: list[Sink]) -> None:
@@ -164,7 +165,7 @@ def _dispatch(batch: list, sinks: list[Sink]) -> None:
             try:
                 handle(event)
             except Exception as exc:  # one sink failing (disk full...) must not stop the others
-                _sink_failed(sink, "handle", exc)
+                _sink_failed(sink, exc)
 
 
 def _flush(sinks: list[Sink]) -> None:
@@ -172,11 +173,21 @@ def _flush(sinks: list[Sink]) -> None:
         try:
             sink.flush()
         except Exception as exc:
-            _sink_failed(sink, "flush", exc)
+            _sink_failed(sink, exc)
 
 
-def _sink_failed(sink: Sink, method: str, exc: Exception) -> None:
-    warn(Message("{sink}.{method} failed: {reason}", sink=type(sink).__name__, method=method, reason=exc))
+def _sink_failed(sink: Sink, exc: Exception) -> None:
+    """Say once per log and reason that writing failed (a full disk fails
+    every flush after the first): the user learns which log lacks records."""
+    reason = _reason(exc)
+    if (sink.where, reason) not in _reported:
+        _reported.add((sink.where, reason))
+        warn(Message("cannot write log {where}: {reason}", where=sink.where, reason=reason))
+
+
+def _reason(exc: Exception) -> str:
+    """An error as one line: an OSError's text without its errno, else str()."""
+    return str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
 
 
 class WriterHandle:

@@ -904,7 +904,7 @@ class Tracer:
             child = self._on_new_child(task, event)
             # A vfork's parent waits for its child after the event: its exit
             # stop is the end of the call (strace -T counts the wait too).
-            if child and event != ptrace.EVENT_VFORK and self._sees_our_pids(tid):
+            if child and event != ptrace.EVENT_VFORK and task.record is not None and self._sees_our_pids(tid):
                 self._returns_at_event(task, child)
             self._resume(task, tid)
         elif event == ptrace.EVENT_EXEC:
