@@ -140,6 +140,22 @@ def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, tar
     assert len(workers) == threads  # read without a held file too
 
 
+def test_numbers_of_the_jail_mean_other_processes_in_another_pid_namespace(jail_both, native, targets):
+    """pidns_collide gives a child in a pid namespace of its own the number
+    the jail has outside it, then signals it, takes a pidfd of it and puts it
+    in a group of its own, and calls kill(-1). All of it works as without the
+    jail: there, that number is not the jail. Nor does the check for escaped
+    children, which compares a fork's result with its event, take the child
+    for one of ours (it SIGKILLed whatever had that number here: the jail)."""
+    expected = native([targets["pidns_collide"]])
+    assert expected.returncode == 0, expected.stderr  # CLONE_NEWPID: root
+    run = jail_both([targets["pidns_collide"]], timeout=60)
+    assert run.status == 0, run.proc.stderr
+    assert run.stdout == expected.stdout == (
+        "child has the jail's number: yes\nkill ok\ntgkill ok\npidfd_open ok\nsetpgid ok\nkill(-1) ok\n")
+    assert not [r for r in run.syscalls() if r["origin"] == "jail"]
+
+
 def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, workdir):
     """fuse_pointer serves a FUSE file system itself and passes open() a path
     that lives in a mapped file of it. Without the jail it runs to the end.

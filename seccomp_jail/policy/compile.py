@@ -9,11 +9,11 @@ integrity rules, which no rule file can override:
   rewrite a sibling and approve its own syscalls);
 * clone with CLONE_UNTRACED: EPERM (the child would escape the tracer);
 * clone3: always traced, the tracer reads its flags (BPF cannot);
-* signals to the jail's own processes and groups: EPERM (REFUSED_FOR_JAIL);
+* signals to the jail's own processes and groups (AIMED_AT_JAIL), their
   thread ids, pidfds, files made to signal them (F_SETOWN...) and their
-  rlimits, scheduling, nice values and I/O priorities are checked by the
-  tracer (TRACER_CHECKED), which also refuses TIOCSTI (input pushed into the
-  terminal runs after the jail);
+  rlimits, scheduling, nice values and I/O priorities go to the tracer
+  (TRACER_CHECKED), which refuses them with EPERM, and TIOCSTI too (input
+  pushed into the terminal runs after the jail);
 * seccomp with SECCOMP_FILTER_FLAG_NEW_LISTENER: EPERM (a USER_NOTIF filter
   outranks our TRACE, so the target could answer its own syscalls);
 * io_uring_*: ENOSYS unless a rule names them (its work bypasses seccomp);
@@ -189,9 +189,11 @@ def _cond_text(c: L.ArgCmp) -> str:
 
 # The jailed program must not stop, kill or starve the jail's own processes
 # (a SIGSTOPped tracer would hang every task). Calls whose argument is a pid
-# or a process group are refused here in BPF for the jail's (each of its
-# processes leads a group of its own): syscall -> argument index.
-REFUSED_FOR_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0, "pidfd_open": 0,
+# or a process group go to the tracer when it is one of the jail's (each of
+# its processes leads a group of its own): syscall -> argument index. Not
+# refused here: a task in a pid namespace of its own means another process
+# by the same number, and only the tracer can tell.
+AIMED_AT_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0, "pidfd_open": 0,
                     "setpgid": 1, "perf_event_open": 1}
 # Calls only the tracer can judge reach it whatever the rules say:
 # syscall -> None (always) or (argument index, values that send it there;
@@ -213,8 +215,8 @@ TRACER_CHECKED: dict[str, tuple[int, tuple[int, ...]] | None] = {
 _SECCOMP_DATA_ARGS = 16  # low word of argument i at 16 + 8 * i
 
 
-def _refused_values(name: str, protect: tuple[int, ...]) -> list[int]:
-    """The values of REFUSED_FOR_JAIL's argument of `name` that aim at the
+def _jail_values(name: str, protect: tuple[int, ...]) -> list[int]:
+    """The values of AIMED_AT_JAIL's argument of `name` that aim at the
     jail: its pids; for kill(2) also their groups (-pgid) and every process
     (-1); for perf_event_open(2) every process on a CPU (-1). Elsewhere those
     are invalid, and the kernel's own error must stand: programs probe with
@@ -278,8 +280,8 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
     * native numbers >= limit -> ENOSYS: libseccomp has no range rules, and its
       default action must stay the rule file's default, so syscalls newer than
       our table would otherwise fall through to that default (maybe allow);
-    * with `protect` (the jail's own pids): REFUSED_FOR_JAIL aimed at them or
-      their process groups -> EPERM; TRACER_CHECKED -> the tracer.
+    * with `protect` (the jail's own pids): AIMED_AT_JAIL aimed at them or
+      their process groups, and TRACER_CHECKED -> the tracer.
     """
     prog: list[tuple] = [
         (_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARCH),
@@ -288,15 +290,15 @@ def prefix(limit: int, table: SyscallTable, protect: tuple[int, ...] = ()) -> by
         (_JGE_K, "enosys", 0, limit),
     ]
     if protect:
-        names = sorted(dict.fromkeys((*REFUSED_FOR_JAIL, *TRACER_CHECKED)), key=table.number)
+        names = sorted(dict.fromkeys((*AIMED_AT_JAIL, *TRACER_CHECKED)), key=table.number)
         prog += _dispatch([(table.number(name), name) for name in names], "body")
         for name in names:
             prog.append((name,))
-            if name in REFUSED_FOR_JAIL:
-                prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * REFUSED_FOR_JAIL[name]))
-                prog += [(_JEQ_K, "eperm", 0, value) for value in _refused_values(name, protect)]
+            if name in AIMED_AT_JAIL:
+                prog.append((_LD_W_ABS, 0, 0, _SECCOMP_DATA_ARGS + 8 * AIMED_AT_JAIL[name]))
+                prog += [(_JEQ_K, "trace", 0, value) for value in _jail_values(name, protect)]
             prog += _to_tracer(TRACER_CHECKED[name]) if name in TRACER_CHECKED else [(_JA, 0, 0, "body")]
-        prog += [("eperm",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.EPERM)), ("trace",), (_RET_K, 0, 0, RET_TRACE)]
+        prog += [("trace",), (_RET_K, 0, 0, RET_TRACE)]
     else:
         prog.append((_JA, 0, 0, "body"))
     prog += [("enosys",), (_RET_K, 0, 0, L.ACT_ERRNO(errno.ENOSYS)), ("body",)]
@@ -310,14 +312,13 @@ def compile_rules(ruleset: RuleSet, table: SyscallTable, with_pfc: bool = False)
         numbers.update(rule.syscalls)
     placements: dict[int, Placement] = {}
     always_traced = set()
-    refusable = {table.number(name) for name in REFUSED_FOR_JAIL}  # the prefix may refuse these
     with L.Filter(default_act) as flt:
         flt.set_attr(L.ATTR_ACT_BADARCH, L.ACT_ERRNO(errno.ENOSYS))
         flt.set_attr(L.ATTR_CTL_OPTIMIZE, 2)  # binary tree: O(log n) per syscall
         for nr in sorted(numbers):
             plan, reason = plan_syscall(nr, table.name(nr) if nr in table.numbers_set else None, ruleset, default_act)
             placements[nr] = _placement(plan, reason)
-            if plan == [(RET_TRACE, ())] and nr not in refusable:
+            if plan == [(RET_TRACE, ())]:
                 always_traced.add(nr)
             for act, conds in plan:
                 if act != default_act:  # libseccomp refuses rules equal to the default

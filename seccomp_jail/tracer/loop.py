@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
-from seccomp_jail.kernel.owner import F_OWNER_TID, F_SETOWN, F_SETOWN_EX, OWNER_IOCTLS, TIOCSTI
+from seccomp_jail.kernel.owner import F_OWNER_PGRP, F_SETOWN, F_SETOWN_EX, OWNER_IOCTLS, TIOCSPGRP, TIOCSTI
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
 from seccomp_jail.tracer.task import Task
@@ -68,22 +68,25 @@ CLONE_FAMILY = frozenset(("clone", "clone3", "fork", "vfork"))
 # tid (exec), or a number the tracepoint does not report (rt_sigreturn sets it to -1).
 # A fork or exec that reaches its ptrace event does without it (_returns_at_event).
 NEEDS_EXIT_STOP = CLONE_FAMILY | {"execve", "execveat", "rt_sigreturn"}
+_EVERY_PROCESS = 1 << 32  # see Tracer._target: kill(-1), perf_event_open(pid -1)
 _LOST = 1 << 63  # feed_t of a record whose return value was lost with a feed sample
 _SKIPPED = -errno.ENOSYS  # what a syscall skipped by the kernel "returns"
 GUARDED = frozenset(("pidfd_send_signal",))
 # Aim at another process (name -> the argument holding its pid, 0 for the
-# caller): signal it by thread id (kill, tkill, rt_sigqueueinfo of a tid reach
-# the whole process), set its rlimits, scheduling, perf events, nice value or
-# I/O priority. Or set the process (group) a file signals (fcntl F_SETOWN,
-# F_SETOWN_EX; ioctl FIOSETOWN, SIOCSPGRP, TIOCSPGRP).
-PID_ARGUMENT = {"kill": 0, "tkill": 0, "rt_sigqueueinfo": 0, "prlimit64": 0, "sched_setscheduler": 0,
-                "sched_setparam": 0, "sched_setattr": 0, "sched_setaffinity": 0, "perf_event_open": 1,
-                "setpriority": 1, "ioprio_set": 1}
+# caller): signal it, also by thread id (kill, tkill, rt_sigqueueinfo of a tid
+# reach the whole process), take a pidfd of it, join its group (setpgid), set
+# its rlimits, scheduling, perf events, nice value or I/O priority. Or set the
+# process (group) a file signals (fcntl F_SETOWN, F_SETOWN_EX; ioctl FIOSETOWN,
+# SIOCSPGRP, TIOCSPGRP).
+PID_ARGUMENT = {"kill": 0, "tkill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0,
+                "pidfd_open": 0, "setpgid": 1, "prlimit64": 0, "sched_setscheduler": 0, "sched_setparam": 0,
+                "sched_setattr": 0, "sched_setaffinity": 0, "perf_event_open": 1, "setpriority": 1,
+                "ioprio_set": 1}
 # (which, who) calls: `who` is a pid or a process group for these values of
 # `which` (PRIO_PROCESS, PRIO_PGRP; IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP), a user id otherwise.
 WHO_IS_PID = {"setpriority": (0, 1), "ioprio_set": (1, 2)}
 SIGNALLED_BY_FILE = frozenset(("fcntl", "ioctl"))
-SIGNALS = frozenset(("kill", "tkill", "rt_sigqueueinfo")) | SIGNALLED_BY_FILE
+SIGNALS = frozenset(("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")) | SIGNALLED_BY_FILE
 AIMED = frozenset(PID_ARGUMENT) | SIGNALLED_BY_FILE
 # How a program stacks a seccomp filter of its own: seccomp(SET_MODE_FILTER), prctl(PR_SET_SECCOMP, 2).
 OWN_FILTER = frozenset(("seccomp", "prctl"))
@@ -499,36 +502,52 @@ class Tracer:
         return ""
 
     def _aims_at_jail(self, task: Task, name: str, args: tuple[int, ...]) -> bool:
-        """Whether this call signals one of the jail's processes or threads by
-        thread id, sets their rlimits, scheduling, perf events, nice values or
-        I/O priorities, or makes a file signal one of them, their groups or the
-        jail's threads (SIGIO, or SIGSTOP/SIGKILL with F_SETSIG). The filter
-        has refused our pids and groups already where it could; thread ids
-        only we know.
+        """Whether this call signals one of the jail's processes, their groups
+        or its threads by thread id, takes a pidfd of them, joins their
+        groups, sets their rlimits, scheduling, perf events, nice values or
+        I/O priorities, or makes a file signal them (SIGIO, or SIGSTOP/SIGKILL
+        with F_SETSIG). The filter sends the calls naming our pids here, and
+        only here are thread ids known, and which pid namespace the caller is
+        in: in one of its own, our numbers are other processes.
 
         The pointer forms are read here; another thread could rewrite the
         value after this read (the TOCTOU race README.md describes for paths).
         """
+        target = self._target(task, name, args)
+        if target == _EVERY_PROCESS:  # kill(-1) reaches its namespace only; a perf event sees every one
+            return name == "perf_event_open" or self._sees_our_pids(task.tid)
+        return target != 0 and self._is_jail(abs(target), thread=target > 0) and self._sees_our_pids(task.tid)
+
+    def _target(self, task: Task, name: str, args: tuple[int, ...]) -> int:
+        """Whom an AIMED call aims at, in the caller's pid namespace: a pid
+        (or thread id), minus a process group, _EVERY_PROCESS, or 0 (none
+        of them: the caller, a user id, a command without a target, a value
+        the kernel refuses anyway)."""
         if name not in SIGNALLED_BY_FILE:
             if name in WHO_IS_PID and args[0] & 0xFFFFFFFF not in WHO_IS_PID[name]:
-                return False  # a user id
+                return 0  # a user id
             target = _s32(args[PID_ARGUMENT[name]])
-            return target > 0 and self._is_jail(target)
+            if target == -1:
+                return _EVERY_PROCESS if name in ("kill", "perf_event_open") else 0
+            return target if target > 0 or name == "kill" else 0
         command = args[1] & 0xFFFFFFFF
         if name == "fcntl":
             if command == F_SETOWN:
-                return self._is_jail(abs(_s32(args[2])))
+                return _s32(args[2])  # a pid, or minus a group
             if command != F_SETOWN_EX:
-                return False
+                return 0
             raw = task.mem.read(args[2], 8)  # struct f_owner_ex {int type; pid_t pid;}
             if raw is None or len(raw) < 8:
-                return False  # the kernel answers EFAULT
+                return 0  # the kernel answers EFAULT
             kind, who = _OWNER_EX.unpack(raw)
-            return self._is_jail(who, thread=kind == F_OWNER_TID)
+            return -abs(who) if kind == F_OWNER_PGRP else who  # a thread's or process's id
         if command not in OWNER_IOCTLS:
-            return False
+            return 0
         raw = task.mem.read(args[2], 4)
-        return raw is not None and len(raw) == 4 and self._is_jail(abs(_S32.unpack(raw)[0]))
+        if raw is None or len(raw) < 4:
+            return 0
+        value = _S32.unpack(raw)[0]  # FIOSETOWN, SIOCSPGRP: a pid or minus a group, as F_SETOWN
+        return -abs(value) if command == TIOCSPGRP else value
 
     def _is_jail(self, pid: int, thread: bool = True) -> bool:
         """`pid` is one of our processes (or process groups), or a thread of the jail."""
@@ -820,7 +839,16 @@ class Tracer:
         return os.waitpid(-1, WALL_BLOCK)  # their deaths
 
     def _untraced_child(self, task: Task, child: int) -> None:
-        """A clone returned a child we never saw an event for: it escaped. Kill it."""
+        """A clone returned `child`, an id in the caller's pid namespace,
+        other than the one its event told: if it is no task of ours, it
+        escaped. Kill it. In another namespace the numbers differ anyway."""
+        if not self._sees_our_pids(task.tid):
+            if child in _ns_pids(task.last_child):
+                return  # the child we saw, by its number in there
+            found = _pid_in_ns(child, task)
+            if found is None:
+                return  # gone already
+            child = found
         if child not in self.tasks:
             self._kill_logged(child, task.pid, task.tid, "untraced child")
 
@@ -1050,6 +1078,42 @@ def _tgid(tid: int) -> int:
     except OSError:
         pass
     return tid
+
+
+def _ns_pids(tid: int) -> list[int]:
+    """A task's ids in its pid namespace and each one above it up to ours
+    ("NSpid:", ours first); [] when it is gone."""
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"NSpid:"):
+                    return [int(n) for n in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return []
+
+
+def _pid_in_ns(pid: int, caller: Task) -> int | None:
+    """Our id of the process `caller` knows as `pid` in its pid namespace:
+    a child of the caller's process or of its parent (CLONE_PARENT) with that
+    number at the caller's depth. A walk over /proc, for the rare clone whose
+    result the tracer did not see coming."""
+    depth = len(_ns_pids(caller.tid)) - 1
+    if depth < 0:
+        return None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                fields = dict(line.split(b":", 1) for line in f if b":" in line)
+            ids = [int(n) for n in fields[b"NSpid"].split()]
+            parent = int(fields[b"PPid"])
+        except (OSError, KeyError, ValueError):
+            continue
+        if len(ids) > depth and ids[depth] == pid and parent in (caller.pid, caller.ppid):
+            return ids[0]
+    return None
 
 
 def _pidfd_pid(tid: int, fd: int) -> int | None:
