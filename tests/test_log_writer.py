@@ -459,3 +459,55 @@ def test_statements_bind_plain_parameters():
 
     statements = [DbSink._INSERT_SYSCALL, DbSink._INSERT_SYSCALLS, DbSink._INSERT_REPEATS, DbSink._INSERT_SIGNAL]
     assert all("?" in s and not re.search(r"[?:@$][0-9A-Za-z_]", s) for s in statements), statements
+
+
+def _run_records(n: int) -> list:
+    return [("S", i, T0 + i, 100, 100, 39, (0,) * 6, None, "allow", "default", 100, None, None)
+            for i in range(n)]
+
+
+def test_the_database_file_alone_holds_every_record_once_closed(tmp_path):
+    """`close` is what the jail waits for: after it, a copy of the file
+    without its -wal (as `cp log.sqlite` makes) has every record."""
+    from seccomp_jail.log.events import from_raw
+
+    _, db, _ = _paths(tmp_path)
+    (sink,) = open_sinks(None, False, False, db, None)
+    for raw in _run_records(5000):
+        sink.handle(from_raw(raw))
+    sink.flush()
+    sink.close()
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(open(db, "rb").read())
+    con = sqlite3.connect(copy)
+    assert con.execute("SELECT count(*) FROM syscalls").fetchone() == (5000,)
+    con.close()
+    sink.finish()
+    assert sorted(os.listdir(tmp_path)) == ["copy.sqlite", "run.sqlite"]  # no -wal, no -shm
+
+
+@pytest.mark.parametrize("then", ["removed", "replaced"])
+def test_a_database_removed_or_replaced_before_its_indexes_is_left_alone(tmp_path, then):
+    """The indexes are built after the jail has exited; a script may have
+    removed the file by then, or a new run may write the same path. The
+    writer then builds nothing, and takes away its own -wal and -shm only."""
+    from seccomp_jail.log.events import from_raw
+
+    _, db, _ = _paths(tmp_path)
+    (sink,) = open_sinks(None, False, False, db, None)
+    for raw in _run_records(10):
+        sink.handle(from_raw(raw))
+    sink.close()
+    assert os.path.exists(db + "-wal") and os.path.exists(db + "-shm")
+    for name in ("",) if then == "removed" else ("", "-wal", "-shm"):  # `rm log.sqlite`, or all of it
+        os.unlink(db + name)
+    if then == "replaced":
+        for name in ("", "-wal", "-shm"):
+            with open(db + name, "w") as f:
+                f.write("the next run's")
+    sink.finish()
+    left = {name: open(tmp_path / name).read() for name in os.listdir(tmp_path)}
+    if then == "removed":
+        assert left == {}
+    else:
+        assert left == {f"run.sqlite{name}": "the next run's" for name in ("", "-wal", "-shm")}

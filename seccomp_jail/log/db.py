@@ -82,6 +82,21 @@ _INDEXES = ("CREATE INDEX IF NOT EXISTS syscalls_pid ON syscalls (pid)",
             "CREATE INDEX IF NOT EXISTS syscalls_syscall ON syscalls (syscall)")
 
 
+_SIDE_FILES = ("-wal", "-shm")  # SQLite's, next to a database in WAL mode
+
+
+def _inodes(path: str) -> tuple[tuple[int, int] | None, ...]:
+    """(device, inode) of the database file and its side files, None for a missing one."""
+    found = []
+    for name in ("", *_SIDE_FILES):
+        try:
+            st = os.stat(path + name)
+            found.append((st.st_dev, st.st_ino))
+        except OSError:
+            found.append(None)
+    return tuple(found)
+
+
 _ARGS_UNSIGNED = struct.Struct("=6Q")
 _ARGS_SIGNED = struct.Struct("=6q")
 _SIGN_BIT = 1 << 63
@@ -169,7 +184,7 @@ class DbSink:
 
     def __init__(self, path: str, command: list[str], started: float) -> None:
         self.where = path
-        for stale in (path, path + "-wal", path + "-shm"):
+        for stale in (path, *(path + name for name in _SIDE_FILES)):
             if os.path.lexists(stale):
                 os.unlink(stale)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -196,6 +211,7 @@ class DbSink:
         self._execs: list[tuple] = []
         self._exits: list[tuple] = []
         self._next_task = 1  # the database is new: we number its tasks
+        self._files: tuple[tuple[int, int] | None, ...] = ()  # see close
         self._live: dict[int, int] = {}  # tid -> tasks.id of the running task with that tid
         self._exe: dict[int, str] = {}   # pid -> executable, inherited by new tasks
 
@@ -255,23 +271,39 @@ class DbSink:
                 yield self._INSERT_SYSCALLS, tuple(chain(chunk))
 
     def close(self) -> None:
-        """Every record is in the database; `finish` follows."""
+        """Every record is in the database file itself, not only in its WAL
+        (SQLite has checkpointed most of it meanwhile: this costs a few ms):
+        once the jail has exited, copying the file alone copies them all.
+        `finish` follows."""
         try:
             self.flush()
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (_iso(time.time()),))
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._files = _inodes(self.where)
         except BaseException:
             self._db.close()
             raise
 
     def finish(self) -> None:
         """Build the indexes, after the jail has exited: a bulk build costs about
-        a microsecond per row, which no one should wait for."""
+        a microsecond per row, which no one should wait for. Not when the
+        file was removed or replaced meanwhile (`rm` right after the run, or
+        a new run to the same path): then only our own -wal and -shm files
+        go, which SQLite leaves behind for a database that is gone."""
+        if not self._files:  # close failed, and closed the database
+            return
         try:
-            with _transaction(self._db):
-                for statement in _INDEXES:
-                    self._db.execute(statement)
+            if _inodes(self.where)[0] == self._files[0]:
+                with _transaction(self._db):
+                    for statement in _INDEXES:
+                        self._db.execute(statement)
+                return
         finally:
             self._db.close()
+        for name, ours, now in zip(_SIDE_FILES, self._files[1:], _inodes(self.where)[1:]):
+            if ours is not None and now == ours:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.where + name)
 
     def _apply(self, event: TaskEvent) -> None:
         """Keep one `tasks` row per task: created at spawn (or at the first
