@@ -274,11 +274,12 @@ class DbSink:
         """Every record is in the database file itself, not only in its WAL
         (SQLite has checkpointed most of it meanwhile: this costs a few ms):
         once the jail has exited, copying the file alone copies them all.
-        `finish` follows."""
+        PASSIVE: a reader (`log show` as the run ends) is not waited for, and
+        its WAL frames stay where it reads them. `finish` follows."""
         try:
             self.flush()
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('ended', ?)", (_iso(time.time()),))
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._files = _inodes(self.where)
         except BaseException:
             self._db.close()
