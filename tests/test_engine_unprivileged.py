@@ -100,3 +100,20 @@ def test_unprivileged_jail_still_sees_where_its_tracer_waits():
             os._exit(status)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# Made non-dumpable, the program hides /proc/PID/ns/pid from an unprivileged
+# tracer; the jail must still know it is in its own pid namespace, and refuse.
+SIGNAL_JAIL_UNDUMPABLE = """
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+try:
+    os.kill(os.getppid(), 0)
+except PermissionError:
+    sys.exit(0)
+sys.exit(1)
+"""
+
+
+def test_a_non_dumpable_program_still_cannot_signal_the_jail():
+    assert run_as_nobody(["python3", "-c", SIGNAL_JAIL_UNDUMPABLE]) == 0

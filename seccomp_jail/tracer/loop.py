@@ -1008,11 +1008,16 @@ class Tracer:
 
     def _sees_our_pids(self, tid: int) -> bool:
         """Whether `tid` is in our pid namespace, so that the child id of its
-        clone's event (ours) is the one the call returns to it."""
+        clone's event (ours) is the one the call returns to it, and our pids
+        are the jail's for it. /proc/TID/ns/pid is refused to an unprivileged
+        jail once the task is non-dumpable: then its depth in NSpid (readable
+        to all) tells, as our descendants live in our namespace or below it."""
         try:
             return os.stat(f"/proc/{tid}/ns/pid").st_ino == self._pid_ns
         except OSError:
-            return False
+            pass
+        ids = _ns_pids(tid)
+        return bool(ids) and len(ids) == len(_ns_pids(os.getpid()))
 
     def _on_death(self, tid: int, task: Task | None, status: int) -> None:
         if task is None:
