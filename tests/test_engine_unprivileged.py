@@ -102,18 +102,60 @@ def test_unprivileged_jail_still_sees_where_its_tracer_waits():
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-# Made non-dumpable, the program hides /proc/PID/ns/pid from an unprivileged
-# tracer; the jail must still know it is in its own pid namespace, and refuse.
+# Made non-dumpable, the program hides /proc/PID/ns/pid and its fds from an
+# unprivileged tracer; the jail must still know it is in its own pid
+# namespace, and refuse a signal through a /proc/PID fd it cannot resolve.
 SIGNAL_JAIL_UNDUMPABLE = """
-import ctypes, os, sys
+import ctypes, os, signal, sys
 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
 try:
     os.kill(os.getppid(), 0)
+    sys.exit(1)
 except PermissionError:
-    sys.exit(0)
-sys.exit(1)
+    pass
+jail = os.open(f"/proc/{os.getppid()}", os.O_RDONLY | os.O_DIRECTORY)  # a pidfd, for pidfd_send_signal
+try:
+    signal.pidfd_send_signal(jail, 0)
+    sys.exit(2)
+except PermissionError:
+    pass
+sys.exit(0)
 """
 
 
 def test_a_non_dumpable_program_still_cannot_signal_the_jail():
     assert run_as_nobody(["python3", "-c", SIGNAL_JAIL_UNDUMPABLE]) == 0
+
+
+def _as_nobody(dumpable: int) -> None:
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    prctl(PR_SET_DUMPABLE, dumpable)
+
+
+def test_the_fuse_watchdog_counts_a_process_that_hides_its_fds():
+    """A read stuck for seconds is ended (the program killed) when a process
+    of it serves FUSE. One whose fds an unprivileged jail may not list (it
+    made itself non-dumpable) could: it counts, else the read waits for ever."""
+    from seccomp_jail.tracer.watch import serves_fuse
+
+    hidden_r, hidden_w = os.pipe()
+    hider = os.fork()
+    if hider == 0:
+        _as_nobody(0)
+        os.close(hidden_w)
+        os.read(hidden_r, 1)
+        os._exit(0)
+    os.close(hidden_r)
+    try:
+        looker = os.fork()
+        if looker == 0:
+            _as_nobody(1)
+            os._exit(10 * serves_fuse([hider]) + serves_fuse([os.getpid()]))
+        _, status = os.waitpid(looker, 0)
+        assert os.waitstatus_to_exitcode(status) == 10  # the hidden one may; we do not
+    finally:
+        os.close(hidden_w)
+        os.waitpid(hider, 0)

@@ -557,8 +557,13 @@ class Tracer:
 
     def _pidfd_signals_jail(self, task: Task, args: tuple[int, ...]) -> bool:
         """pidfd_send_signal to one of our processes or the jail's threads: a
-        pidfd only we can resolve."""
-        pid = _pidfd_pid(task.tid, args[0] & 0xFFFFFFFF)
+        pidfd only we can resolve. Where the kernel hides the task's fds from
+        us (a non-dumpable task under an unprivileged jail) it could be one:
+        refused, failing closed."""
+        try:
+            pid = _pidfd_pid(task.tid, args[0] & 0xFFFFFFFF)
+        except PermissionError:
+            return True
         return pid is not None and self._is_jail(pid)
 
     def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
@@ -1122,13 +1127,16 @@ def _pid_in_ns(pid: int, caller: Task) -> int | None:
 
 
 def _pidfd_pid(tid: int, fd: int) -> int | None:
-    """The pid a task's fd refers to: a pidfd (fdinfo "Pid:") or an open /proc/PID."""
+    """The pid a task's fd refers to: a pidfd (fdinfo "Pid:") or an open
+    /proc/PID; None for any other fd. PermissionError when we may not look."""
     try:
         with open(f"/proc/{tid}/fdinfo/{fd}", "rb") as f:
             for line in f:
                 if line.startswith(b"Pid:"):
                     return int(line.split()[1])
         link = os.readlink(f"/proc/{tid}/fd/{fd}")
+    except PermissionError:
+        raise
     except (OSError, ValueError):
         return None
     head, _, tail = link.rpartition("/")

@@ -105,10 +105,14 @@ def _memory_of(line: str) -> int:
 
 
 def serves_fuse(pids: Iterable[int]) -> bool:
-    """Whether one of these processes holds /dev/fuse open (a FUSE server)."""
+    """Whether one of these processes holds /dev/fuse open (a FUSE server),
+    or may: one whose fds the kernel hides from us (non-dumpable, under an
+    unprivileged jail) counts, or the stuck read would wait for ever."""
     for pid in pids:
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
+        except PermissionError:
+            return True
         except OSError:
             continue
         for fd in fds:
