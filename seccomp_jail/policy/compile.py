@@ -194,7 +194,7 @@ def _cond_text(c: L.ArgCmp) -> str:
 # refused here: a task in a pid namespace of its own means another process
 # by the same number, and only the tracer can tell.
 AIMED_AT_JAIL = {"kill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0, "pidfd_open": 0,
-                    "setpgid": 1, "perf_event_open": 1}
+                 "setpgid": 1, "perf_event_open": 1}
 # Calls only the tracer can judge reach it whatever the rules say:
 # syscall -> None (always) or (argument index, values that send it there;
 # OTHER: any but 0, i.e. a process other than the caller). Thread ids (kill(2)
