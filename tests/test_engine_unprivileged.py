@@ -22,16 +22,21 @@ NOBODY = 65534
 PR_SET_DUMPABLE = 4
 
 
+def _as_nobody(dumpable: int) -> None:
+    """Become `nobody` (as a user, the test already runs unprivileged), dumpable or not."""
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    prctl(PR_SET_DUMPABLE, dumpable)
+
+
 def run_as_nobody(argv: list[str], options: SessionOptions = SessionOptions(quiet=True)) -> int:
     pid = os.fork()
     if pid == 0:
         status = 99
         try:
-            if os.geteuid() == 0:  # as a user, the test already runs unprivileged
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-                prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it; a user's shell would not have
+            _as_nobody(dumpable=1)  # a uid change clears it; a user's shell would not have
             os.chdir("/")
             status = Session(RuleSet(default=Action.ALLOW), options).run(argv)
         finally:
@@ -125,14 +130,6 @@ sys.exit(0)
 
 def test_a_non_dumpable_program_still_cannot_signal_the_jail():
     assert run_as_nobody(["python3", "-c", SIGNAL_JAIL_UNDUMPABLE]) == 0
-
-
-def _as_nobody(dumpable: int) -> None:
-    if os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    prctl(PR_SET_DUMPABLE, dumpable)
 
 
 def test_the_fuse_watchdog_counts_a_process_that_hides_its_fds():
