@@ -1079,28 +1079,31 @@ def _collect(waiting: collections.deque) -> None:
         return
 
 
-def _tgid(tid: int) -> int:
+def _status(tid: int, *keys: bytes) -> dict[bytes, bytes]:
+    """The values of these fields ("Tgid", "NSpid"...) of /proc/TID/status,
+    read up to the last one wanted; fewer when the task is gone."""
+    found: dict[bytes, bytes] = {}
     try:
         with open(f"/proc/{tid}/status", "rb") as f:
             for line in f:
-                if line.startswith(b"Tgid:"):
-                    return int(line.split()[1])
+                key, _, value = line.partition(b":")
+                if key in keys:
+                    found[key] = value.strip()
+                    if len(found) == len(keys):
+                        break
     except OSError:
         pass
-    return tid
+    return found
+
+
+def _tgid(tid: int) -> int:
+    return int(_status(tid, b"Tgid").get(b"Tgid", tid))
 
 
 def _ns_pids(tid: int) -> list[int]:
     """A task's ids in its pid namespace and each one above it up to ours
     ("NSpid:", ours first); [] when it is gone."""
-    try:
-        with open(f"/proc/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"NSpid:"):
-                    return [int(n) for n in line.split()[1:]]
-    except (OSError, ValueError):
-        pass
-    return []
+    return [int(n) for n in _status(tid, b"NSpid").get(b"NSpid", b"").split()]
 
 
 def _pid_in_ns(pid: int, caller: Task) -> int | None:
@@ -1114,14 +1117,11 @@ def _pid_in_ns(pid: int, caller: Task) -> int | None:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/status", "rb") as f:
-                fields = dict(line.split(b":", 1) for line in f if b":" in line)
-            ids = [int(n) for n in fields[b"NSpid"].split()]
-            parent = int(fields[b"PPid"])
-        except (OSError, KeyError, ValueError):
+        fields = _status(int(entry), b"PPid", b"NSpid")
+        if len(fields) < 2:
             continue
-        if len(ids) > depth and ids[depth] == pid and parent in (caller.pid, caller.ppid):
+        ids = [int(n) for n in fields[b"NSpid"].split()]
+        if len(ids) > depth and ids[depth] == pid and int(fields[b"PPid"]) in (caller.pid, caller.ppid):
             return ids[0]
     return None
 
