@@ -60,3 +60,9 @@ class MessageError(Exception):
     def render(self, translate: Callable[[str], str] = str) -> str:
         """The message in the language `translate` gives its templates."""
         return self.message.render(translate)
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why a file operation failed, as a message value: an OSError's text
+    without its errno ("No such file or directory"), else the error's str."""
+    return str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)

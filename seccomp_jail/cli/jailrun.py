@@ -16,6 +16,7 @@ def run_program(start: Callable[[], int], program: list[str],
     """
     from seccomp_jail.i18n import tr
     from seccomp_jail.log.writer import LogError
+    from seccomp_jail.message import os_reason
     from seccomp_jail.tracer.program import ProgramNotFound
 
     try:
@@ -25,4 +26,4 @@ def run_program(start: Callable[[], int], program: list[str],
     except LogError as exc:
         return error(exc.render(tr), 2), False
     except OSError as exc:
-        return error(tr("cannot run {program}: {reason}").format(program=program[0], reason=exc.strerror or exc), 1), False
+        return error(tr("cannot run {program}: {reason}").format(program=program[0], reason=os_reason(exc)), 1), False

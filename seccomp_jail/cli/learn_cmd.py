@@ -16,6 +16,7 @@ import sys
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter
 from seccomp_jail.i18n import tr
+from seccomp_jail.message import os_reason
 
 EPILOG = """\
 examples:
@@ -156,7 +157,7 @@ def _from_db(db_path: str, output: str, cwd: str, review: bool, status: int | No
             with open(output, "w", encoding="utf-8") as f:
                 f.write(text)
         except OSError as exc:
-            return _error(tr("cannot write {file}: {reason}").format(file=output, reason=exc.strerror or exc), 1)
+            return _error(tr("cannot write {file}: {reason}").format(file=output, reason=os_reason(exc)), 1)
         wrote = tr("wrote {count} rules to {file}" if len(proposals) != 1 else "wrote {count} rule to {file}")
         print("seccomp-jail learn: " + wrote.format(count=len(proposals), file=output), file=sys.stderr)
     return 0

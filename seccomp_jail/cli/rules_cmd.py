@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from seccomp_jail.cli.commands import help_of
 from seccomp_jail.cli.helpformat import HelpFormatter, display_width, joined, pad, terminal_columns, wrap_text
 from seccomp_jail.i18n import tr
+from seccomp_jail.message import os_reason
 
 if TYPE_CHECKING:
     from seccomp_jail.message import Message
@@ -102,7 +103,7 @@ def run_new(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     except OSError as exc:
-        print("seccomp-jail: " + tr("cannot write {file}: {reason}").format(file=args.output, reason=exc.strerror),
+        print("seccomp-jail: " + tr("cannot write {file}: {reason}").format(file=args.output, reason=os_reason(exc)),
               file=sys.stderr)
         return 1
     with os.fdopen(fd, "w", encoding="utf-8") as f:

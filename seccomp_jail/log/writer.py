@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from seccomp_jail.kernel.libc import become_helper, read_line
 from seccomp_jail.log.warn import report_suppressed, warn
-from seccomp_jail.message import Message, MessageError
+from seccomp_jail.message import Message, MessageError, os_reason
 
 if TYPE_CHECKING:
     from seccomp_jail.log.events import Sink
@@ -64,7 +64,7 @@ def open_sinks(text: str | None, text_to_stderr: bool, color: bool, db: str | No
         except Exception as exc:  # OSError, sqlite3.Error: all mean "cannot log there"
             for sink in sinks:
                 sink.close()
-            raise LogError(Message("cannot open log {where}: {reason}", where=where, reason=_reason(exc))) from exc
+            raise LogError(Message("cannot open log {where}: {reason}", where=where, reason=os_reason(exc))) from exc
     return sinks
 
 
@@ -179,15 +179,11 @@ def _flush(sinks: list[Sink]) -> None:
 def _sink_failed(sink: Sink, exc: Exception) -> None:
     """Say once per log and reason that writing failed (a full disk fails
     every flush after the first): the user learns which log lacks records."""
-    reason = _reason(exc)
+    reason = os_reason(exc)
     if (sink.where, reason) not in _reported:
         _reported.add((sink.where, reason))
         warn(Message("cannot write log {where}: {reason}", where=sink.where, reason=reason))
 
-
-def _reason(exc: Exception) -> str:
-    """An error as one line: an OSError's text without its errno, else str()."""
-    return str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
 
 
 class WriterHandle:

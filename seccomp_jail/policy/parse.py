@@ -48,7 +48,7 @@ import tomllib
 from typing import Any
 
 from seccomp_jail.arch.syscalls import native_table
-from seccomp_jail.message import Message
+from seccomp_jail.message import Message, os_reason
 from seccomp_jail.policy.errors import (
     KeyLines,
     KeyPath,
@@ -125,9 +125,8 @@ def load_rules(path: str) -> RuleSet:
         except UnknownPreset as exc:
             raise RuleError(path, None, Message("no such rule file or preset"), exc.hint) from None
     except OSError as exc:
-        reason = str(exc.strerror or exc)
         raise RuleError(
-            path, None, Message("cannot read rule file: {reason}", reason=reason)
+            path, None, Message("cannot read rule file: {reason}", reason=os_reason(exc))
         ) from None
     try:
         text = data.decode("utf-8")
