@@ -78,6 +78,25 @@ def test_children_that_exit_at_once(jail, native, targets):
     assert len(children) == 20
 
 
+def test_children_of_a_child_that_exit_before_their_fork_event_is_served(jail_both, native, targets):
+    """A child made by a task of the program's (not the first process) has
+    its stops reported before its creator's fork event, often its whole
+    life: each is logged once, with its parent, and none is waited for
+    after its death (the run would never end)."""
+    argv = [targets["quick_children"], "300", "nested"]
+    expected = native(argv)
+    run = jail_both(argv)
+    assert (run.status, run.stdout) == (expected.returncode, expected.stdout)
+    spawns = [r for r in run.tasks("spawn") if r["detail"] == "process"]
+    root, maker = (r["tid"] for r in spawns[:2])
+    assert spawns[1]["ppid"] == root
+    children = spawns[2:]
+    assert len(children) == 300 and {r["ppid"] for r in children} == {maker}
+    assert len({r["tid"] for r in spawns}) == len(spawns)  # none twice
+    made = [r["retval"] for r in run.syscalls("clone") if r["errno"] != "ERESTARTNOINTR"]  # restarted after a SIGCHLD
+    assert made == [r["tid"] for r in spawns[1:]]
+
+
 def test_vfork_exec(jail_both, native, targets):
     expected = native([targets["vfork_exec"]])
     run = jail_both([targets["vfork_exec"]])

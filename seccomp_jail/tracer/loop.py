@@ -57,6 +57,9 @@ FEED_BATCH = 64
 # resumed a moment ago is often stopped again by the next call: every FAIR_EVERY
 # stops we collect all that are waiting, so no task waits behind a busy one.
 FAIR_EVERY = 4
+# Dead tasks whose creator's event may still come: kept at most this many, the
+# oldest dropped (its creator was killed before its event, or its tid was reused).
+GONE_EARLY_MAX = 1024
 KILL_WAIT = 5.0  # s: at most this long to reap the tasks killed when the loop fails
 LEFT_STOPPED_GRACE = 0.1  # s: see _wait_or_end_stopped
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
@@ -168,6 +171,10 @@ class Tracer:
         self._closed: list[list] = []
         self.fed = 0  # records whose return value came from the feed
         self.placement = Placement()
+        # Tasks whose first stop came before their creator's fork or clone
+        # event, and those of them that died before it (see _new_task).
+        self._early: set[int] = set()
+        self._gone_early: dict[int, None] = {}
         self._pid_ns = os.stat("/proc/self/ns/pid").st_ino  # see _sees_our_pids
         # Made here, in the thread that will run us, while the jail is still dumpable.
         self._watchdog = ReadWatchdog(self._read_stuck)
@@ -892,13 +899,19 @@ class Tracer:
         req = ptrace.SYSCALL if task is not None and task.record is not None else ptrace.CONT
         ptrace.raw(req, tid, 0, sig)
 
-    def _new_task(self, tid: int, ppid: int = 0) -> Task:
-        """A task we have not heard of: its first stop can beat its parent's event."""
-        pid = _tgid(tid)
+    def _new_task(self, tid: int) -> Task:
+        """A task we have not heard of: its first stop can beat its creator's
+        event. A new task is put first in the kernel's list of our tracees,
+        so when the creator is a tracee too (not the program's first
+        process), its stops often come first: it may even have lived and
+        died by the time the event is served (see _on_new_child)."""
+        fields = _status(tid, b"Tgid", b"PPid")
+        pid = int(fields.get(b"Tgid", tid))
         parent = self.tasks.get(pid) if pid != tid else None
         exe = parent.exe if parent else ""
-        task = Task(tid, pid, ppid, exe)
+        task = Task(tid, pid, pid if parent else int(fields.get(b"PPid", 0)), exe)
         self.tasks[tid] = task
+        self._early.add(tid)
         self._task_event("spawn", task, "thread" if pid != tid else "process")
         return task
 
@@ -963,7 +976,11 @@ class Tracer:
         parent.last_child = child
         known = self.tasks.get(child)
         if known is not None:
+            self._early.discard(child)
             known.ppid = parent.pid
+            return child
+        if child in self._gone_early:  # spawned and exited in the log already
+            del self._gone_early[child]
             return child
         is_thread = event == ptrace.EVENT_CLONE and _tgid(child) == parent.pid
         task = Task(child, parent.pid if is_thread else child, parent.pid, parent.exe)
@@ -1029,6 +1046,11 @@ class Tracer:
             return
         self._forget(task, status)
         del self.tasks[tid]
+        if tid in self._early:  # its creator's event is still to come: no new task then
+            self._early.discard(tid)
+            self._gone_early[tid] = None
+            if len(self._gone_early) > GONE_EARLY_MAX:
+                del self._gone_early[next(iter(self._gone_early))]
         if tid == task.pid:  # the process is gone (a leader is reported after its threads)
             self.delivered.pop(tid, None)
         if tid == self.root_pid:
