@@ -6,6 +6,8 @@ while the same program works natively (so each test can fail)."""
 from __future__ import annotations
 
 import errno
+import os
+import re
 
 import pytest
 
@@ -108,6 +110,36 @@ def test_clone_untraced_denied(jail_both, native, targets, mode):
     assert expected.startswith(f"{mode}: ret 0 ")
     assert run.stdout.startswith(f"{mode}: ret -1 errno EPERM\n")
     assert len({r["pid"] for r in run.records if "pid" in r}) <= 1
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the flags are flipped by a thread running beside the call")
+@pytest.mark.parametrize("prefix", [(), ("unshare", "--pid", "--fork")], ids=["our-pidns", "own-pidns"])
+def test_clone3_child_that_raced_past_the_check_is_killed(jail_both, native, targets, prefix):
+    """Another thread flips CLONE_UNTRACED in clone3's flags: the tracer reads
+    them without it, the kernel with it. The untraced child can only spin
+    (every traced call of a task without a tracer fails), and the jail kills
+    it at the parent's clone3 exit, logged; nothing of it is in the log. In
+    a pid namespace of its own, clone3 returns the child's number in there:
+    the jail finds the child by it and kills that one, or the parent would
+    wait for ever."""
+    counts = re.compile(r"traced (\d+) refused (\d+) killed (\d+) other (\d+)\n")
+    expected = native([*prefix, targets["clone3_race"], "300"])
+    assert counts.match(expected.stdout).groups() == ("300", "0", "0", "0"), expected.stdout
+    run = jail_both([*prefix, targets["clone3_race"], "5000", "3"])
+    assert run.status == 0, run.proc.stderr
+    traced, refused, killed, other = map(int, counts.match(run.stdout).groups())
+    assert (killed, other) == (3, 0), run.stdout  # in our runs, 3 took 50 to 300 calls
+    kills = [r for r in run.syscalls() if r["origin"] == "jail" and r["action"] == "kill"]
+    assert [(r["args"][1], r["rule"]) for r in kills] == [(9, "untraced child")] * 3
+    escaped = {r["args"][0] for r in kills}
+    if not prefix:  # numbers in here are ours
+        assert escaped == {int(pid) for pid in re.findall(r"^killed (\d+)$", run.stdout, re.M)}
+    assert not {r["pid"] for r in run.syscalls()} & escaped
+    refusals = [r for r in run.syscalls("clone3") if r["origin"] == "jail"]
+    assert len(refusals) == refused and all(r["errno"] == "EPERM" for r in refusals)
+    spawned = [r["tid"] for r in run.tasks("spawn") if r["detail"] == "process"]
+    processes = 2 if prefix else 1  # unshare forks the one that runs the target
+    assert len(spawned) == processes + traced and not set(spawned) & escaped
 
 
 @pytest.mark.parametrize("rules", [ALLOW_ALL, ALLOW_FOREVER], ids=["allow", "allow-forever"])
