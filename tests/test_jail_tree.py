@@ -5,8 +5,14 @@ non-leader thread and daemonized grandchildren. Each behaves as natively."""
 from __future__ import annotations
 
 import re
+import subprocess
+import threading
 
-from conftest import rules_toml
+from seccomp_jail.policy.parse import parse_rules
+from seccomp_jail.session import Decision, Session, SessionOptions
+from seccomp_jail.tracer.task import Task
+
+from conftest import read_jsonl, rules_toml
 
 TREE_RULES = rules_toml(
     "allow-forever",
@@ -214,3 +220,31 @@ def test_fork_and_exec_results_are_those_the_program_saw(jail_both):
     assert [r["text"].split('"')[1].rsplit("/", 1)[1] for r in execs if r["retval"] == 0] == [
         "unshare", "sh", "true"]
     assert all(r["duration"] is not None for r in execs)
+
+
+def test_a_task_that_went_without_a_report_does_not_keep_the_run_going(targets, tmp_path):
+    """A task the tracer still counts on though the kernel will never report
+    it (a bookkeeping gap, as the early child above once was) is found
+    by the sweep once the program has been quiet for SWEEP_EVERY: the run
+    ends and the task's exit is logged, without a status."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no task has now
+    jsonl = tmp_path / "log.jsonl"
+    rules = rules_toml("allow-forever", {"syscall": "getpid", "action": "notify"})
+    session = Session(parse_rules(rules, "rules.toml"), SessionOptions(quiet=True, jsonl=str(jsonl)))
+
+    def add_ghost(tracer) -> None:
+        tracer.tasks[gone.pid] = Task(gone.pid, gone.pid, 0)
+
+    def decide(pending) -> None:
+        session.tracer.request(add_ghost)
+        session.decide(pending.id, Decision("allow"))
+
+    session.on_pending(decide)
+    result: list[int] = []
+    runner = threading.Thread(target=lambda: result.append(session.run([targets["decide"]])), daemon=True)
+    runner.start()
+    runner.join(timeout=20)
+    assert result == [0], "the run did not end"
+    exits = [r for r in read_jsonl(jsonl) if r["type"] == "task" and r["kind"] == "exit" and r["tid"] == gone.pid]
+    assert [r["detail"] for r in exits] == [None]

@@ -60,6 +60,8 @@ FAIR_EVERY = 4
 # Dead tasks whose creator's event may still come: kept at most this many, the
 # oldest dropped (its creator was killed before its event, or its tid was reused).
 GONE_EARLY_MAX = 1024
+# s: a program this long without a stop has its tasks checked (see _sweep).
+SWEEP_EVERY = 2.0
 KILL_WAIT = 5.0  # s: at most this long to reap the tasks killed when the loop fails
 LEFT_STOPPED_GRACE = 0.1  # s: see _wait_or_end_stopped
 STATUS_SECCOMP = ((signal.SIGTRAP | (ptrace.EVENT_SECCOMP << 8)) << 8) | 0x7F
@@ -178,6 +180,8 @@ class Tracer:
         self._pid_ns = os.stat("/proc/self/ns/pid").st_ino  # see _sees_our_pids
         # Made here, in the thread that will run us, while the jail is still dumpable.
         self._watchdog = ReadWatchdog(self._read_stuck)
+        self._stops = 0  # stops served, for the sweeper thread (see _sweep)
+        self._sweeper_done = threading.Event()
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -258,6 +262,7 @@ class Tracer:
             self._watchdog.stop()
             self._watchdog = ReadWatchdog(self._read_stuck)
         self._watchdog.start()
+        threading.Thread(target=self._sweeper, name="sweeper", daemon=True).start()
         try:
             self._loop()
         except BaseException:
@@ -271,6 +276,7 @@ class Tracer:
         """Release what a run holds (waker, watchdog, exit feed): run does when
         it ends, its caller when the run could not start. Idempotent."""
         self._watchdog.stop()
+        self._sweeper_done.set()
         if self.waker is not None:
             self.waker.close()
             self.waker = None
@@ -367,6 +373,7 @@ class Tracer:
                 if not fair:
                     fair = FAIR_EVERY
                     _collect(waiting)
+            self._stops += 1
             countdown -= 1
             if not countdown:
                 countdown = CHECK_EVERY
@@ -385,6 +392,24 @@ class Tracer:
             else:
                 self._on_other(pid, status)
         self._run_requests()
+
+    def _sweeper(self) -> None:
+        """Thread: ask for a _sweep whenever no stop came for SWEEP_EVERY seconds."""
+        seen = -1
+        while not self._sweeper_done.wait(SWEEP_EVERY):
+            if self._stops == seen and self.tasks:
+                self.request(Tracer._sweep)
+            seen = self._stops
+
+    def _sweep(self) -> None:
+        """Forget the tasks that are no tracees of ours any more: gone without
+        a report we were waiting for, they would keep the run going for ever.
+        None should be (each such gap is a bug of ours): this is the net
+        under it, the waiting program costs it a read of /proc per task."""
+        ours = str(os.getpid()).encode()
+        for tid, task in list(self.tasks.items()):
+            if _status(tid, b"TracerPid").get(b"TracerPid") != ours:
+                self._on_death(tid, task, None)
 
     def _run_requests(self) -> None:
         while self._requests:
