@@ -185,7 +185,6 @@ def _sink_failed(sink: Sink, exc: Exception) -> None:
         warn(Message("cannot write log {where}: {reason}", where=sink.where, reason=reason))
 
 
-
 class WriterHandle:
     """The running writer process, as the tracer sees it.
 
