@@ -173,9 +173,7 @@ class Tracer:
         self._closed: list[list] = []
         self.fed = 0  # records whose return value came from the feed
         self.placement = Placement()
-        # Tasks whose first stop came before their creator's fork or clone
-        # event, and those of them that died before it (see _new_task).
-        self._early: set[int] = set()
+        # Tasks that died before their creator's fork or clone event came (see _new_task).
         self._gone_early: dict[int, None] = {}
         self._pid_ns = os.stat("/proc/self/ns/pid").st_ino  # see _sees_our_pids
         # Made here, in the thread that will run us, while the jail is still dumpable.
@@ -405,7 +403,8 @@ class Tracer:
         """Forget the tasks that are no tracees of ours any more: gone without
         a report we were waiting for, they would keep the run going for ever.
         None should be (each such gap is a bug of ours): this is the net
-        under it, the waiting program costs it a read of /proc per task."""
+        under it, a read of /proc per task once the program has been quiet
+        for SWEEP_EVERY."""
         ours = str(os.getpid()).encode()
         for tid, task in list(self.tasks.items()):
             if _status(tid, b"TracerPid").get(b"TracerPid") != ours:
@@ -935,8 +934,8 @@ class Tracer:
         parent = self.tasks.get(pid) if pid != tid else None
         exe = parent.exe if parent else ""
         task = Task(tid, pid, pid if parent else int(fields.get(b"PPid", 0)), exe)
+        task.early = True
         self.tasks[tid] = task
-        self._early.add(tid)
         self._task_event("spawn", task, "thread" if pid != tid else "process")
         return task
 
@@ -1001,7 +1000,7 @@ class Tracer:
         parent.last_child = child
         known = self.tasks.get(child)
         if known is not None:
-            self._early.discard(child)
+            known.early = False
             known.ppid = parent.pid
             return child
         if child in self._gone_early:  # spawned and exited in the log already
@@ -1071,8 +1070,7 @@ class Tracer:
             return
         self._forget(task, status)
         del self.tasks[tid]
-        if tid in self._early:  # its creator's event is still to come: no new task then
-            self._early.discard(tid)
+        if task.early:  # its creator's event is still to come: no new task then
             self._gone_early[tid] = None
             if len(self._gone_early) > GONE_EARLY_MAX:
                 del self._gone_early[next(iter(self._gone_early))]

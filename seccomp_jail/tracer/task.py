@@ -18,7 +18,7 @@ class Task:
 
     __slots__ = (
         "tid", "pid", "ppid", "mem", "record", "tamper", "held", "exe", "last_child",
-        "clone_check", "feed_t", "feed_time", "feed_ret", "stopped",
+        "clone_check", "feed_t", "feed_time", "feed_ret", "stopped", "early",
     )
 
     def __init__(self, tid: int, pid: int, ppid: int, exe: str = "") -> None:
@@ -33,6 +33,7 @@ class Task:
         self.last_child = 0  # tid announced by the last fork/vfork/clone event
         self.clone_check = False  # verify at exit that the new child is traced
         self.stopped = False  # in a group-stop (SIGSTOP...), held with PTRACE_LISTEN
+        self.early = False  # seen at its first stop, before its creator's fork or clone event
         # `record` resumed without an exit stop: its return value comes from the
         # exit feed, as the first exit of this task after feed_t (monotonic ns).
         self.feed_t = 0
