@@ -131,6 +131,7 @@ def test_clone3_child_that_raced_past_the_check_is_killed(jail_both, native, tar
     assert (killed, other) == (3, 0), run.stdout  # in our runs, 3 took 50 to 300 calls
     kills = [r for r in run.syscalls() if r["origin"] == "jail" and r["action"] == "kill"]
     assert [(r["args"][1], r["rule"]) for r in kills] == [(9, "untraced child")] * 3
+    assert all(r["nr"] == -1 and r["text"] == f"kill({r['args'][0]}, SIGKILL)" for r in kills)
     escaped = {r["args"][0] for r in kills}
     if not prefix:  # numbers in here are ours
         assert escaped == {int(pid) for pid in re.findall(r"^killed (\d+)$", run.stdout, re.M)}

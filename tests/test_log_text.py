@@ -42,6 +42,7 @@ def test_unknown_result_is_a_question_mark():
 def test_a_kill_by_the_jail_is_not_shown_as_a_syscall():
     """The jail's own SIGKILLs are records with number -1 (docs/log-schema.md)."""
     event = from_raw(("S", 9, 1.0, 50, 51, -1, (60, 9, 0, 0, 0, 0), None, "kill", "jail", None, "untraced child", None))
+    assert (event.syscall, event.text, event.retval_text) == ("kill", "kill(60, SIGKILL)", "?")  # JSONL, SQLite
     assert format_line(event) == "[pid    51] --- the jail kills pid 60 (untraced child) ---"
     assert format_line(event, color=True) == "\x1b[33m[pid    51] --- the jail kills pid 60 (untraced child) ---\x1b[0m"
 

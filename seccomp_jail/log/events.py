@@ -21,6 +21,9 @@ from seccomp_jail.log.warn import warn
 from seccomp_jail.message import Message
 
 U64 = (1 << 64) - 1
+# The number of the record of a SIGKILL the jail sent (see docs/log-schema.md):
+# named and decoded as the kill(2) it is, numbered apart from the program's.
+JAIL_KILL_NR = -1
 TASK_KINDS = ("spawn", "exec", "exit")
 # The kernel's first real-time signal; strace names them SIGRT_<n> from here.
 _SIGRTMIN_KERNEL = 32
@@ -169,7 +172,7 @@ class _Decoders(dict):
         # Here, not at import: only the writer process pays for the table and the decoders.
         from seccomp_jail import decode
 
-        name = native_table().name(nr)
+        name = "kill" if nr == JAIL_KILL_NR else native_table().name(nr)
         found = (name, decode.call_formatter(name), decode.result_texts(name))
         if len(self) < self.MAX:
             self[nr] = found

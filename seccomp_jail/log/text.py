@@ -17,7 +17,7 @@ import io
 import os
 from typing import TextIO
 
-from seccomp_jail.log.events import Event, SignalEvent, SyscallEvent, TaskEvent, signal_name
+from seccomp_jail.log.events import JAIL_KILL_NR, Event, SignalEvent, SyscallEvent, TaskEvent, signal_name
 from seccomp_jail.log.patient import PatientFile
 
 _RED = "\x1b[31m"
@@ -27,7 +27,6 @@ _RESET = "\x1b[0m"
 _DENIALS = frozenset({"abort", "kill"})
 _QUIET_ORIGINS = frozenset({"rule", "default"})
 _BUFFER = 1 << 16
-JAIL_KILL_NR = -1  # the number of the record of a SIGKILL the jail sent (see docs/log-schema.md)
 
 
 def format_line(event: Event, color: bool = False, durations: bool = False) -> str | None:
