@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from seccomp_jail.i18n import language, tr
+from seccomp_jail.i18n import tr
 
 
 def terminal_columns(fallback: int = 80) -> int:
@@ -59,10 +59,11 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def translate_argparse() -> None:
     """argparse's own words ("usage:", its error messages) come through its
-    module-level gettext `_`; in a translated UI, through our catalog."""
-    if language() != "en":
-        argparse._ = tr
-        argparse.ngettext = lambda singular, plural, n: tr(singular if n == 1 else plural)
+    module-level gettext `_`: through our catalog instead. In English too,
+    where it is empty: gettext searches the system's locale folders at
+    every call, milliseconds of each jail's start-up."""
+    argparse._ = tr
+    argparse.ngettext = lambda singular, plural, n: tr(singular if n == 1 else plural)
 
 
 class Parser(argparse.ArgumentParser):
