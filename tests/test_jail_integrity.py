@@ -5,9 +5,11 @@ while the same program works natively (so each test can fail)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
+import signal
 
 import pytest
 
@@ -141,6 +143,25 @@ def test_clone3_child_that_raced_past_the_check_is_killed(jail_both, native, tar
     spawned = [r["tid"] for r in run.tasks("spawn") if r["detail"] == "process"]
     processes = 2 if prefix else 1  # unshare forks the one that runs the target
     assert len(spawned) == processes + traced and not set(spawned) & escaped
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the flags are flipped by a thread running beside the call")
+def test_untraced_child_whose_clone3_never_returns_is_killed(jail, native, targets):
+    """The same race with CLONE_VFORK: the parent thread waits in clone3 for
+    its untraced child, and the process exits meanwhile, so the call never
+    returns to have its child killed. The child goes to the jail, the
+    reaper of the program's orphans, which kills it as it takes it."""
+    assert native([targets["clone3_orphan"], "300"]).stdout == "no orphan\n"
+    run = jail([targets["clone3_orphan"], "5000"])
+    orphan = int(re.fullmatch(r"orphan (\d+)\n", run.stdout).group(1))
+    try:
+        assert run.status == 0, run.proc.stderr
+        kills = [r for r in run.syscalls() if r["origin"] == "jail" and r["action"] == "kill"]
+        assert [(r["args"][:2], r["rule"]) for r in kills] == [([orphan, 9], "untraced child")]
+        assert not os.path.exists(f"/proc/{orphan}")  # killed and reaped
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(orphan, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("rules", [ALLOW_ALL, ALLOW_FOREVER], ids=["allow", "allow-forever"])

@@ -112,7 +112,7 @@ def _record(program: list[str], db: str, stdout_free: bool, closed: tuple[int, .
     try:
         if not stdout_free:
             closed = tuple(fd for fd in closed if fd != 1) + ((1,) if 2 in closed else ())
-        options = SessionOptions(quiet=True, db=db, separate_group=True, close_fds=closed)
+        options = SessionOptions(quiet=True, db=db, separate_group=True, adopt_orphans=True, close_fds=closed)
         return Session(RuleSet(default=Action.ALLOW), options).run(program)
     finally:
         if saved is not None:

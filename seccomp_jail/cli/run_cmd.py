@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         text=args.output, quiet=args.quiet or 2 in closed,  # no stderr: no text log there
         color=color, durations=args.durations, db=args.db, jsonl=args.jsonl,
         notify_timeout=args.notify_timeout, timeout_action=args.timeout_action, separate_group=True,
-        close_fds=closed,
+        adopt_orphans=True, close_fds=closed,
     )
     # The log files open, and the kernel waits for the tracepoint, while we import the rest.
     try:

@@ -86,6 +86,18 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     return ret
 
 
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+def child_subreaper(on: bool) -> bool:
+    """Make this process the reaper of its descendants' orphans, or stop;
+    returns whether it was one before."""
+    was = ctypes.c_int(0)
+    prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(was))
+    prctl(PR_SET_CHILD_SUBREAPER, int(on))
+    return bool(was.value)
+
+
 _sched_getcpu = libc.sched_getcpu
 _sched_getcpu.restype = ctypes.c_int
 _sched_getcpu.argtypes = []

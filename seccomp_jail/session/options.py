@@ -27,6 +27,11 @@ class SessionOptions(NamedTuple):
     # signals.ProcessGroups); `seccomp-jail run` does, an embedding
     # application may not want its own group changed.
     separate_group: bool = False
+    # Be the reaper of the program's orphans (PR_SET_CHILD_SUBREAPER), so
+    # that a child that escaped the tracer cannot outlive the run: a child
+    # of ours that is no tracee is killed. `seccomp-jail run` is; an
+    # embedding application may have children of its own.
+    adopt_orphans: bool = False
     # Descriptors the program starts without: the ones `seccomp-jail run` was
     # started without, which it filled with /dev/null for itself.
     close_fds: tuple[int, ...] = ()

@@ -159,6 +159,7 @@ class Session:
         forwarder = None
         groups = self._groups = signals.ProcessGroups() if opts.separate_group and in_main else None
         mask = signals.block() if forward else signals.current_mask()
+        tracer.adopts_orphans = opts.adopt_orphans
         try:
             tracer.protect.update((*logpipe.pids, *self._helper_pids(), tracer.start_waker()))
             pid = spawn(path, list(argv), env, self.compiled.program(tuple(sorted(tracer.protect))),

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from seccomp_jail.arch import native
 from seccomp_jail.kernel import ptrace
+from seccomp_jail.kernel.libc import child_subreaper
 from seccomp_jail.kernel.owner import F_OWNER_PGRP, F_SETOWN, F_SETOWN_EX, OWNER_IOCTLS, TIOCSPGRP, TIOCSTI
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
@@ -180,6 +181,10 @@ class Tracer:
         self._watchdog = ReadWatchdog(self._read_stuck)
         self._stops = 0  # stops served, for the sweeper thread (see _sweep)
         self._sweeper_done = threading.Event()
+        # Reap the program's orphans (PR_SET_CHILD_SUBREAPER) while `run` runs:
+        # then a child of ours that is no tracee is one that escaped.
+        self.adopts_orphans = False
+        self._escapees: set[int] = set()  # killed by _kill_escapees, maybe not dead yet
 
     # ----- public, thread-safe -------------------------------------------------
 
@@ -261,14 +266,21 @@ class Tracer:
             self._watchdog = ReadWatchdog(self._read_stuck)
         self._watchdog.start()
         threading.Thread(target=self._sweeper, name="sweeper", daemon=True).start()
+        # Before the program's first syscall, which waits for us: no orphan before.
+        reaper_before = child_subreaper(True) if self.adopts_orphans else True
         try:
             self._loop()
+            self._kill_escapees(None)  # the last traced task is gone: none may live on
+            for child in self._escapees:  # the ones given to us are ours to reap
+                _reap(child)
         except BaseException:
             self.kill_all()  # fail closed: no task runs on without us
             raise
         finally:
             self.close()
             self.placement.finish()
+            if not reaper_before:
+                child_subreaper(False)
 
     def close(self) -> None:
         """Release what a run holds (waker, watchdog, exit feed): run does when
@@ -409,6 +421,8 @@ class Tracer:
         for tid, task in list(self.tasks.items()):
             if _status(tid, b"TracerPid").get(b"TracerPid") != ours:
                 self._on_death(tid, task, None)
+        if any(task.clone_check for task in self.tasks.values()):  # a vfork parent waits on an escaped child?
+            self._kill_escapees(None)
 
     def _run_requests(self) -> None:
         while self._requests:
@@ -888,6 +902,36 @@ class Tracer:
         if child not in self.tasks:
             self._kill_logged(child, task.pid, task.tid, "untraced child")
 
+    def _kill_escapees(self, parent: Task | None) -> None:
+        """Kill every untraced child of a traced task, and of ours when we
+        reap the program's orphans; log each in the name of `parent` (or its
+        own). Ours are reaped by the loop's waitpid, or when `run` ends.
+
+        A clone3 child that raced CLONE_UNTRACED past our check is killed
+        when its parent's call returns (_untraced_child). With CLONE_VFORK
+        that call waits for the child, and another thread's exit_group can
+        end the parent first: the call never returns, and the child is
+        handed to the nearest reaper. Called when a task dies in a clone3,
+        from the sweep while one waits in it, and when the run ends. A
+        child of a tracee is traced from its birth on (TracerPid is ours
+        before it first runs), so this cannot take a new task for one.
+        """
+        parents = [(task.pid, tid) for tid, task in self.tasks.items()]
+        if self.adopts_orphans:
+            parents += [(os.getpid(), int(tid)) for tid in os.listdir("/proc/self/task")]
+        ours = str(os.getpid()).encode()
+        for pid, tid in parents:
+            for child in _children(pid, tid):
+                if child in self.tasks or child in self.protect or child in self._escapees:
+                    continue
+                # A zombie is no escape: a traced child that exited, not yet reaped.
+                fields = _status(child, b"State", b"TracerPid", b"Seccomp")
+                if (fields.get(b"TracerPid") not in (ours, None) and fields.get(b"Seccomp") == b"2"
+                        and not fields.get(b"State", b"Z").startswith((b"Z", b"X"))):
+                    self._kill_logged(child, parent.pid if parent else child, parent.tid if parent else child,
+                                      "untraced child")
+                    self._escapees.add(child)
+
     def _kill_logged(self, target: int, pid: int, tid: int, why: str) -> None:
         """SIGKILL process `target` and log it."""
         if _sigkill(target):
@@ -1067,9 +1111,12 @@ class Tracer:
 
     def _on_death(self, tid: int, task: Task | None, status: int) -> None:
         if task is None:
+            self._escapees.discard(tid)  # reaped: its number may come again
             return
         self._forget(task, status)
         del self.tasks[tid]
+        if task.clone_check:  # died in a clone3 that did not return: its child may be untraced
+            self._kill_escapees(task)
         if task.early:  # its creator's event is still to come: no new task then
             self._gone_early[tid] = None
             if len(self._gone_early) > GONE_EARLY_MAX:
@@ -1139,6 +1186,25 @@ def _status(tid: int, *keys: bytes) -> dict[bytes, bytes]:
     except OSError:
         pass
     return found
+
+
+def _children(pid: int, tid: int) -> list[int]:
+    """The children thread `tid` of process `pid` made (or reaps), in our numbering."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+            return [int(n) for n in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _reap(pid: int) -> None:
+    """Wait for `pid`, sent SIGKILL, if it is our child: at most KILL_WAIT (see kill_all)."""
+    deadline = time.monotonic() + KILL_WAIT
+    try:
+        while not os.waitpid(pid, WALL | os.WNOHANG)[0] and time.monotonic() < deadline:
+            time.sleep(0.001)
+    except ChildProcessError:
+        pass
 
 
 def _tgid(tid: int) -> int:
