@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
 import sys
 import time
 
@@ -44,6 +45,26 @@ def test_signals_to_the_jail_are_refused(targets, jail_both):
     refused = [r for r in run.syscalls() if r["origin"] == "jail"]
     assert {r["syscall"] for r in refused} >= {"tkill", "pidfd_send_signal", "kill", "rt_sigqueueinfo",
                                                "sched_setscheduler", "setpriority", "ioprio_set"}
+
+
+def test_a_pidfd_through_another_mount_of_proc_is_refused(targets, jail, tmp_path, monkeypatch):
+    """/proc/PID of the jail opened through a bind mount of /proc: the
+    kernel takes that directory as a pidfd as well, and its path names no
+    /proc. Let through, its SIGSTOP would stop the tracer and hang the run."""
+    view = tmp_path / "proc"
+    view.mkdir()
+    if subprocess.run(["mount", "--bind", "/proc", str(view)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount /proc here (not root, or no mount rights)")
+    try:
+        monkeypatch.setenv("PROC_VIEW", str(view))
+        run = jail([targets["hostile"]], rules='version = 1\ndefault = "allow-forever"\n', timeout=30)
+        assert run.status == 0, run.proc.stderr
+        lines = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
+        assert lines["pidfd_view"] == "EPERM", run.stdout
+        refused = [r for r in run.syscalls("pidfd_send_signal") if r["origin"] == "jail"]
+        assert len(refused) == 2  # through /proc and through the other mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(view)])
 
 
 @pytest.mark.parametrize("default", ["allow", "allow-forever"])

@@ -1239,19 +1239,27 @@ def _pid_in_ns(pid: int, caller: Task) -> int | None:
 
 def _pidfd_pid(tid: int, fd: int) -> int | None:
     """The pid a task's fd refers to: a pidfd (fdinfo "Pid:") or an open
-    /proc/PID; None for any other fd. PermissionError when we may not look."""
+    /proc/PID directory, wherever that /proc is mounted (a bind mount, a
+    mount of its own: the path says nothing then, the directory's status
+    does); None for any other fd. PermissionError when we may not look."""
     try:
         with open(f"/proc/{tid}/fdinfo/{fd}", "rb") as f:
             for line in f:
                 if line.startswith(b"Pid:"):
                     return int(line.split()[1])
         link = os.readlink(f"/proc/{tid}/fd/{fd}")
+        head, _, tail = link.rpartition("/")
+        if head == "/proc" and tail.isdigit():
+            return int(tail)
+        with open(f"/proc/{tid}/fd/{fd}/status", "rb") as f:  # ENOTDIR, ENOENT: no process directory
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
     except PermissionError:
         raise
     except (OSError, ValueError):
-        return None
-    head, _, tail = link.rpartition("/")
-    return int(tail) if head == "/proc" and tail.isdigit() else None
+        pass
+    return None
 
 
 def _entry_plan(name: str | None):

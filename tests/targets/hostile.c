@@ -30,7 +30,7 @@ static void report(const char *what, long r)
 int main(void)
 {
     pid_t jail = getppid();
-    char path[64];
+    char path[4096];
     setvbuf(stdout, NULL, _IONBF, 0);
     report("kill", kill(jail, SIGSTOP));
     report("tgkill", syscall(SYS_tgkill, jail, jail, SIGSTOP));
@@ -95,6 +95,12 @@ int main(void)
     snprintf(path, sizeof path, "/proc/%d", jail);
     int fd = open(path, O_RDONLY | O_DIRECTORY);
     report("pidfd_send_signal", syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
+    const char *view = getenv("PROC_VIEW");  /* /proc mounted elsewhere too */
+    if (view) {
+        snprintf(path, sizeof path, "%s/%d", view, jail);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        report("pidfd_view", fd < 0 ? -1 : syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
+    }
     report("self", kill(getpid(), 0));
     report("self_prlimit", prlimit(0, RLIMIT_CPU, NULL, &cpu));
     report("self_nice", setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0)));
