@@ -177,24 +177,29 @@ def test_numbers_of_the_jail_mean_other_processes_in_another_pid_namespace(jail_
     assert not [r for r in run.syscalls() if r["origin"] == "jail"]
 
 
-def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, workdir):
+@pytest.mark.parametrize("device", ["/dev/fuse", "own node"])
+def test_a_fuse_server_of_the_program_cannot_hang_the_jail(targets, tmp_path, workdir, device):
     """fuse_pointer serves a FUSE file system itself and passes open() a path
     that lives in a mapped file of it. Without the jail it runs to the end.
     In the jail, the tracer's read of the path waits for the program's
     server, whose answer waits for the tracer: the watchdog sees the read
-    stuck, finds the server (it holds /dev/fuse), and kills the program,
-    which ends the read. The run ends, and the kills are logged."""
+    stuck, finds the server (it holds the FUSE device, /dev/fuse or a node
+    of it elsewhere), and kills the program, which ends the read. The run
+    ends, and the kills are logged."""
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
     if not os.path.exists("/dev/fuse"):  # a bare /dev (some containers): the kernel's node
         os.mknod("/dev/fuse", 0o666 | stat.S_IFCHR, os.makedev(10, 229))
-    native = run_process([targets["fuse_pointer"], str(mountpoint)], cwd=workdir)
+    if device != "/dev/fuse":
+        device = str(tmp_path / "fuse")
+        os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(10, 229))
+    native = run_process([targets["fuse_pointer"], str(mountpoint), device], cwd=workdir)
     if native.returncode == 2 and "No such device" in native.stderr:
         pytest.skip(f"this kernel has no FUSE: {native.stderr.strip()}")
     assert (native.returncode, native.stdout) == (0, "open=ENOENT\n"), native.stderr
     jsonl = tmp_path / "fuse.jsonl"
     proc = run_process(jail_command("run", "-q", "--jsonl", str(jsonl), "--", targets["fuse_pointer"],
-                                    str(mountpoint)), cwd=workdir, env=jail_env(), timeout=60)
+                                    str(mountpoint), device), cwd=workdir, env=jail_env(), timeout=60)
     assert proc.returncode == 128 + signal.SIGKILL, proc.stderr
     kills = [r for r in read_jsonl(jsonl) if r.get("origin") == "jail"]
     assert len(kills) == 2, kills  # the program and its server

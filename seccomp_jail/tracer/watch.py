@@ -23,6 +23,7 @@ dumpable: afterwards an unprivileged jail could not open its own.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.kernel.ptrace import PEEKDATA
 
 STUCK_AFTER = 2.0  # s: a read this old is looked at
+FUSE_DEVICE = os.makedev(10, 229)  # /dev/fuse's major and minor, fixed by the kernel
 POLL = 0.25  # s
 
 
@@ -105,9 +107,12 @@ def _memory_of(line: str) -> int:
 
 
 def serves_fuse(pids: Iterable[int]) -> bool:
-    """Whether one of these processes holds /dev/fuse open (a FUSE server),
-    or may: one whose fds the kernel hides from us (non-dumpable, under an
-    unprivileged jail) counts, or the stuck read would wait for ever."""
+    """Whether one of these processes holds the FUSE device open (a FUSE
+    server), or may: one whose fds the kernel hides from us (non-dumpable,
+    under an unprivileged jail) counts, or the stuck read would wait for
+    ever. By device number: a node of it may be anywhere, under any name.
+    Files of a FUSE mount are not looked at: their server may be the one
+    that is stuck, and a stat would wait for it too."""
     for pid in pids:
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
@@ -115,10 +120,39 @@ def serves_fuse(pids: Iterable[int]) -> bool:
             return True
         except OSError:
             continue
+        fuse_mounts = None
         for fd in fds:
+            path = f"/proc/{pid}/fd/{fd}"
             try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/fuse":
+                if os.readlink(path) == "/dev/fuse":
                     return True
-            except OSError:
-                pass
+                if fuse_mounts is None:
+                    fuse_mounts = _fuse_mounts(pid)
+                if _mount_id(pid, fd) in fuse_mounts:
+                    continue
+                info = os.stat(path)
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISCHR(info.st_mode) and info.st_rdev == FUSE_DEVICE:
+                return True
     return False
+
+
+def _fuse_mounts(pid: int) -> set[int]:
+    """Ids of the FUSE mounts process `pid` sees (/proc/PID/mountinfo)."""
+    found = set()
+    with open(f"/proc/{pid}/mountinfo", "rb") as f:
+        for line in f:
+            fields, _, tail = line.partition(b" - ")
+            if tail.startswith(b"fuse"):
+                found.add(int(fields.split(None, 1)[0]))
+    return found
+
+
+def _mount_id(pid: int, fd: str) -> int:
+    """The id of the mount an open file of process `pid` is on."""
+    with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
+        for line in f:
+            if line.startswith(b"mnt_id:"):
+                return int(line.split()[1])
+    return -1

@@ -7,7 +7,9 @@
  * syscall waits for the tracer), and the two wait for ever.
  *
  * Needs root (mount). Works in a mount namespace of its own: the mount goes
- * with the program. Prints "open=<errno name>" and exits 0 when it is done. */
+ * with the program. Prints "open=<errno name>" and exits 0 when it is done.
+ * Usage: fuse_pointer MOUNTPOINT [DEVICE]: DEVICE, the FUSE device opened
+ * (default /dev/fuse), may be a node of it anywhere. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +115,7 @@ static void serve(int dev)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: fuse_pointer MOUNTPOINT\n");
+        fprintf(stderr, "usage: fuse_pointer MOUNTPOINT [DEVICE]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -121,7 +123,7 @@ int main(int argc, char **argv)
         perror("mount namespace");
         return 2;
     }
-    int dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+    int dev = open(argc > 2 ? argv[2] : "/dev/fuse", O_RDWR | O_CLOEXEC);
     char opts[128];
     snprintf(opts, sizeof opts, "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
     if (dev < 0 || mount("fuse_pointer", argv[1], "fuse", MS_NOSUID | MS_NODEV, opts) != 0) {
