@@ -162,6 +162,20 @@ def test_a_reused_pid_does_not_inherit_the_old_process_exe(tmp_path):
     assert rows == [(300, "/bin/old"), (300, None), (301, None)]
 
 
+def test_an_exe_path_that_is_no_utf8_is_logged_escaped(tmp_path):
+    """os.readlink gives undecodable bytes as surrogates, which neither
+    SQLite nor a UTF-8 file takes: written as \\xNN, the run's records stay."""
+    text, db, jsonl = _paths(tmp_path)
+    exe = os.fsdecode(b"/tmp/caf\xe9-\xe6\x97\xa5")  # Latin-1 e-acute, then a CJK character in UTF-8
+    with start_writer(text, False, False, db, jsonl) as log:
+        log.send([("T", 0, T0, "spawn", 300, 300, 1, "process"),
+                  ("T", 1, T0, "exec", 300, 300, 1, exe),
+                  ("S", 2, T0, 300, 300, 39, (0,) * 6, None, "allow", "default", 300, None, None)])
+    assert sqlite3.connect(db).execute("SELECT exe FROM tasks").fetchall() == [("/tmp/caf\\xe9-\u65e5",)]
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM syscalls").fetchall() == [(1,)]
+    assert [r.get("detail") for r in _jsonl(jsonl)][:2] == ["process", "/tmp/caf\\xe9-\u65e5"]
+
+
 def test_bad_records_are_reported_and_skipped(tmp_path, capfd):
     _, _, jsonl = _paths(tmp_path)
     with start_writer(None, False, False, None, jsonl) as log:

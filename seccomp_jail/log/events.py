@@ -156,6 +156,8 @@ def _task(seq, time, kind, pid, tid, ppid, detail) -> TaskEvent:
         raise ValueError(f"unknown task event {kind!r}")
     if kind != "exit":
         detail = str(detail)
+        if not detail.isascii():  # an exe path: bytes that are no UTF-8 become \xNN, as strace writes them
+            detail = detail.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     elif detail is not None:
         detail = int(detail)
     return TaskEvent(seq, float(time), kind, pid, tid, ppid, detail)
