@@ -35,11 +35,14 @@ def test_group_stop_sigstop_sigtstp_sigcont(jail_both, native, targets):
     assert by_process(run.stdout) == by_process(expected.stdout)
 
 
-def test_tasks_left_stopped_after_the_program_are_ended(tmp_path, workdir, targets):
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_tasks_left_stopped_after_the_program_are_ended(tmp_path, workdir, targets, mode):
     """A child left in SIGSTOP once the program and every running task are
     gone would keep the run waiting for ever (strace -f waits too): nothing
     in the jail can continue it. The jail kills it, logs that, and passes on
-    the program's status; a task still running is waited for first.
+    the program's status; a task still running is waited for first. Also
+    when the stopped one is a thread whose main thread has exited: a zombie
+    leader never runs again either.
 
     Run as `sh -c 'timeout ... jail'`: timeout leads the group the program
     stays in, and its parent is in another group of the session, so the group
@@ -47,7 +50,7 @@ def test_tasks_left_stopped_after_the_program_are_ended(tmp_path, workdir, targe
     stopped child with SIGHUP. Natively it would stay stopped.
     """
     log = tmp_path / "log.jsonl"
-    jail = shlex.join(jail_command("run", "-q", "--jsonl", str(log), "--", targets["left_stopped"]))
+    jail = shlex.join(jail_command("run", "-q", "--jsonl", str(log), "--", targets["left_stopped"], mode))
     started = time.monotonic()
     done = run_process(["sh", "-c", f"timeout -s KILL 20 {jail}; echo status=$?"], cwd=workdir, env=jail_env())
     assert "status=3" in done.stdout, (done.stdout, done.stderr)

@@ -867,8 +867,16 @@ class Tracer:
         ptrace.raw(ptrace.POKEUSER, tid, self.arch.RAX, value & 0xFFFFFFFFFFFFFFFF)
 
     def _only_stopped_left(self) -> bool:
+        """Every task left is in a group-stop, or a main thread that exited
+        before its threads (pthread_exit): a zombie, which never runs again.
+        /proc is read only for leaders whose every other thread is stopped."""
         tasks = self.tasks.values()
-        return bool(tasks) and all(t.stopped for t in tasks)
+        running = [t for t in tasks if not t.stopped]
+        if not running:
+            return bool(tasks)
+        if any(t.tid != t.pid or not any(o.pid == t.pid and o is not t for o in tasks) for t in running):
+            return False
+        return all(_status(t.tid, b"State").get(b"State", b"Z").startswith(b"Z") for t in running)
 
     def _wait_or_end_stopped(self) -> tuple[int, int]:
         """The program has exited and every task left is in a group-stop: no
