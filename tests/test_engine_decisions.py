@@ -149,3 +149,41 @@ def test_rule_store_changes_are_listed_in_precedence_order():
         store.add("mkdir", Action.ABORT)
     assert store.remove(added) and not store.remove(added)
     assert store.rules() == ruleset.rules
+
+
+def test_one_clock_thread_times_every_held_call():
+    """Timeouts fire in deadline order, from one thread whatever the number
+    of calls held; a call decided meanwhile gets none."""
+    from seccomp_jail.session.pending import PendingTable
+
+    table, fired, done = PendingTable(), [], threading.Event()
+
+    def on_timeout(pending_id: int) -> None:
+        fired.append(pending_id)
+        if len(fired) == 2:
+            done.set()
+
+    before = threading.active_count()
+    late = table.add(1, 1, 39, "getpid", (0,) * 6, None, 0.2, on_timeout)
+    decided = table.add(2, 2, 39, "getpid", (0,) * 6, None, 0.05, on_timeout)
+    early = table.add(3, 3, 39, "getpid", (0,) * 6, None, 0.1, on_timeout)
+    waiting = table.add(4, 4, 39, "getpid", (0,) * 6, None, None, on_timeout)
+    assert threading.active_count() == before + 1
+    assert table.take(decided.id) == decided
+    assert done.wait(5)
+    assert fired == [early.id, late.id]
+    assert [p.id for p in table.list()] == [late.id, early.id, waiting.id]  # taken by the decisions, not here
+
+
+def test_a_held_call_is_decided_at_once_when_no_clock_thread_can_start(monkeypatch):
+    """Where the program has used up the tasks the jail may make too, a hold
+    whose timeout no thread can time gets the timeout action at once."""
+    from seccomp_jail.session.pending import PendingTable
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    fired = []
+    item = PendingTable().add(1, 1, 39, "getpid", (0,) * 6, None, 30, fired.append)
+    assert fired == [item.id]
