@@ -8,6 +8,8 @@ import re
 import subprocess
 import threading
 
+import pytest
+
 from seccomp_jail.policy.parse import parse_rules
 from seccomp_jail.session import Decision, Session, SessionOptions
 from seccomp_jail.tracer.task import Task
@@ -248,3 +250,26 @@ def test_a_task_that_went_without_a_report_does_not_keep_the_run_going(targets, 
     assert result == [0], "the run did not end"
     exits = [r for r in read_jsonl(jsonl) if r["type"] == "task" and r["kind"] == "exit" and r["tid"] == gone.pid]
     assert [r["detail"] for r in exits] == [None]
+
+
+def _has_vsyscall_page() -> bool:
+    with open("/proc/self/maps") as f:
+        return "[vsyscall]" in f.read()
+
+
+@pytest.mark.skipif(not _has_vsyscall_page(), reason="this kernel maps no vsyscall page (vsyscall=none)")
+@pytest.mark.parametrize("default", ["allow", "allow-forever"])
+def test_calls_of_the_vsyscall_page_are_each_logged(jail_both, native, targets, default):
+    """The kernel emulates the legacy vsyscall page's calls, seccomp
+    included, with no syscall-exit stop: the next stop of the task is the
+    next call's. Each is logged once, its result unknown, and the real
+    getppid after them gets its own result. (Under `allow`, with the exit
+    feed as root, the same holds: no sample comes for them either.)"""
+    rules = rules_toml(default, {"syscall": ["gettimeofday", "time", "getcpu", "getppid"], "action": "allow"})
+    expected = native([targets["vsyscall"]])
+    run = jail_both([targets["vsyscall"]], rules=rules)
+    assert (run.status, run.stdout) == (0, expected.stdout) and "getppid_ok=1" in run.stdout, run.stdout
+    for name in ("gettimeofday", "time", "getcpu"):
+        assert [r["retval"] for r in run.syscalls(name)] == [None] * 3, name
+    parents = [r["retval"] for r in run.syscalls("getppid")]
+    assert len(parents) == 6 and len(set(parents)) == 1 and parents[0] > 0, parents

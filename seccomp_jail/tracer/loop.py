@@ -447,6 +447,8 @@ class Tracer:
 
     def _on_seccomp(self, tid: int) -> None:
         task = self.tasks.get(tid) or self._new_task(tid)
+        if task.record is not None and not task.feed_t:  # its last call had no exit stop (vsyscall page)
+            self._no_exit(task)
         if not self._probed:
             self._probe(tid)
         if self._get_info:
@@ -508,6 +510,14 @@ class Tracer:
                        verdict[2], verdict[3], None, verdict[4], started]
         if len(self._closed) >= FEED_BATCH:
             self._feed_flush()
+
+    def _no_exit(self, task: Task) -> None:
+        """Log the call `task` made last without its result: the kernel
+        emulates the calls of the legacy vsyscall page, seccomp included,
+        with no syscall-exit stop."""
+        record, task.record = task.record, None
+        record[R_RUN] = None
+        self.emit(record)
 
     def _entry_plan(self, nr: int):
         """(name, the decoder's capture at entry), cached per number."""
@@ -698,12 +708,16 @@ class Tracer:
 
     # ----- syscall exit --------------------------------------------------------
 
-    def _read_retval_regs(self, tid: int) -> int | None:
-        """The return value from rax, where GET_SYSCALL_INFO is missing."""
-        try:
-            value = ptrace.peekuser(tid, self.arch.RAX)
-        except (ptrace.TaskGone, OSError):
+    def _read_retval_regs(self, tid: int, nr: int) -> int | None:
+        """The return value of syscall `nr` from rax, where GET_SYSCALL_INFO
+        is missing; None at a stop that is not its exit: the entry of the
+        next one, when a call (of the vsyscall page) had no exit stop."""
+        if ptrace.raw(ptrace.GETREGS, tid, 0, self._regs_addr) == -1:
             return None
+        regs = self._regs.raw
+        if self.arch.effective_nr(_U64.unpack_from(regs, self.arch.ORIG_RAX)[0]) != nr:
+            return None
+        value = _U64.unpack_from(regs, self.arch.RAX)[0]
         return value - (1 << 64) if value >> 63 else value
 
     def _feed_sync(self, task: Task, died: bool = False) -> None:
@@ -830,7 +844,7 @@ class Tracer:
             return
         task.record = None
         if not self._get_info:
-            retval = self._read_retval_regs(tid)
+            retval = self._read_retval_regs(tid, record[R_NR])
         elif _raw(_GET_INFO, tid, _INFO_SIZE, self._info_addr) > 0:
             op, retval = _unpack_exit(self._info)
             if op != ptrace.INFO_EXIT:
