@@ -11,6 +11,7 @@ SIGTRAP). Joining one of their groups is refused.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -159,6 +160,21 @@ def test_a_path_behind_userfaultfd_does_not_hang_the_jail(jail_both, native, tar
     assert '"' not in opened["text"]  # no path: the page was not there to read
     workers = [r for r in run.syscalls("openat") if '"/dev/null"' in r["text"]]
     assert len(workers) == threads  # read without a held file too
+
+
+def test_clone3_flags_behind_a_userfaultfd_page_are_refused(jail_both, native, targets):
+    """clone3's flags on a page the program's own handler fills: the tracer
+    reads it as unmapped, and the kernel, later, as the handler filled it,
+    so the flags the jail must check (CLONE_UNTRACED) go unchecked. The
+    jail refuses such a call with EFAULT, the kernel's answer for flags
+    truly unmapped. Natively the call works."""
+    argv = [targets["uffd_path"], "0", "clone3"]
+    expected = native(argv)
+    assert (expected.returncode, expected.stdout) == (0, "clone3 = 0\n"), expected.stderr
+    run = jail_both(argv, timeout=60)
+    assert (run.status, run.stdout) == (0, f"clone3 = {-errno.EFAULT}\n"), run.proc.stderr
+    (refused,) = [r for r in run.syscalls("clone3") if r["origin"] == "jail"]  # pthread_create uses clone3 too
+    assert (refused["origin"], refused["rule"], refused["errno"]) == ("jail", "unreadable clone_args", "EFAULT")
 
 
 def test_numbers_of_the_jail_mean_other_processes_in_another_pid_namespace(jail_both, native, targets):

@@ -146,22 +146,29 @@ def test_clone3_child_that_raced_past_the_check_is_killed(jail_both, native, tar
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the flags are flipped by a thread running beside the call")
-def test_untraced_child_whose_clone3_never_returns_is_killed(jail, native, targets):
+@pytest.mark.parametrize("fork", [False, True], ids=["alone", "with-child"])
+def test_untraced_child_whose_clone3_never_returns_is_killed(jail, native, targets, fork):
     """The same race with CLONE_VFORK: the parent thread waits in clone3 for
     its untraced child, and the process exits meanwhile, so the call never
     returns to have its child killed. The child goes to the jail, the
-    reaper of the program's orphans, which kills it as it takes it."""
-    assert native([targets["clone3_orphan"], "300"]).stdout == "no orphan\n"
-    run = jail([targets["clone3_orphan"], "5000"])
-    orphan = int(re.fullmatch(r"orphan (\d+)\n", run.stdout).group(1))
+    reaper of the program's orphans, which kills it as it takes it. Where
+    the rules leave clone to the kernel, the untraced child can fork: its
+    child comes to the jail in turn once it is reaped, and is killed too."""
+    argv = [targets["clone3_orphan"], "5000", *(["fork"] if fork else [])]
+    assert native([*argv[:1], "300", *argv[2:]]).stdout == "no orphan\n"
+    run = jail(argv, rules=rules_toml("allow", {"syscall": "clone", "action": "allow-forever"}))
+    found = re.fullmatch(r"orphan (\d+)\n(?:grandchild (\d+)\n)?", run.stdout)
+    escaped = [int(pid) for pid in found.groups() if pid and int(pid) > 0]  # never kill(0) below
     try:
         assert run.status == 0, run.proc.stderr
+        assert len(escaped) == 1 + fork and all(pid > 0 for pid in escaped), run.stdout
         kills = [r for r in run.syscalls() if r["origin"] == "jail" and r["action"] == "kill"]
-        assert [(r["args"][:2], r["rule"]) for r in kills] == [([orphan, 9], "untraced child")]
-        assert not os.path.exists(f"/proc/{orphan}")  # killed and reaped
+        assert [(r["args"][:2], r["rule"]) for r in kills] == [([pid, 9], "untraced child") for pid in escaped]
+        assert not [pid for pid in escaped if os.path.exists(f"/proc/{pid}")]  # killed and reaped
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(orphan, signal.SIGKILL)
+        for pid in escaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("rules", [ALLOW_ALL, ALLOW_FOREVER], ids=["allow", "allow-forever"])

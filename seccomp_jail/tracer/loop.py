@@ -271,8 +271,11 @@ class Tracer:
         try:
             self._loop()
             self._kill_escapees(None)  # the last traced task is gone: none may live on
-            for child in self._escapees:  # the ones given to us are ours to reap
-                _reap(child)
+            while self._escapees:  # reaped, each hands its own children on to us
+                for child in self._escapees:
+                    _reap(child)
+                self._escapees.clear()
+                self._kill_escapees(None)
         except BaseException:
             self.kill_all()  # fail closed: no task runs on without us
             raise
@@ -530,21 +533,24 @@ class Tracer:
 
     def _clone_entry(self, task: Task, name: str, nr: int, args: tuple[int, ...]) -> bool:
         """Arm the exit check of a clone-family call; False when clone3 was refused here."""
-        if name == "clone3" and not self._clone3_allowed(task, args):
-            self._refuse(task, nr, args, None, "CLONE_UNTRACED")
-            return False
+        if name == "clone3":
+            refused = self._clone3_refusal(task, args)
+            if refused:
+                self._refuse(task, nr, args, None, *refused)
+                return False
         task.clone_check = True
         task.last_child = 0
         return True
 
-    def _refuse(self, task: Task, nr: int, args: tuple[int, ...], captured, why: str) -> None:
-        """Skip the call with EPERM, whatever the rules say, and log it as the jail's."""
+    def _refuse(self, task: Task, nr: int, args: tuple[int, ...], captured, why: str,
+                error: int = errno.EPERM) -> None:
+        """Skip the call with `error`, whatever the rules say, and log it as the jail's."""
         if task.feed_t or self._closed:
             self._feed_sync(task)
         self._seq += 1
-        self._skip(task.tid, -errno.EPERM)
+        self._skip(task.tid, -error)
         self.emit(["S", self._seq, time.time(), task.pid, task.tid, nr, args, captured,
-                   "abort", "jail", -errno.EPERM, why, None])
+                   "abort", "jail", -error, why, None])
 
     def _refusal(self, task: Task, name: str, args: tuple[int, ...]) -> str:
         """Why the jail refuses this call of AIMED, or "" when it does not."""
@@ -621,16 +627,20 @@ class Tracer:
             return True
         return pid is not None and self._is_jail(pid)
 
-    def _clone3_allowed(self, task: Task, args: tuple[int, ...]) -> bool:
-        """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED here.
+    def _clone3_refusal(self, task: Task, args: tuple[int, ...]) -> tuple[str, int] | None:
+        """BPF cannot read clone3's struct clone_args: check CLONE_UNTRACED
+        here; (why, errno) when refused.
 
         Another thread could rewrite the flags after this read; the exit check
-        in _on_syscall_exit catches a child that got away and kills it.
+        in _on_syscall_exit catches a child that got away and kills it, as
+        does _kill_escapees when the call never returns. Flags we cannot read
+        are refused with EFAULT, the kernel's answer for unmapped ones: the
+        kernel might read them later (a page served by userfaultfd), unchecked.
         """
         head = task.mem.read(args[0], 8)
         if head is None or len(head) < 8:
-            return True  # the kernel will fail with EFAULT itself
-        return not (_U64.unpack(head)[0] & CLONE_UNTRACED)
+            return "unreadable clone_args", errno.EFAULT
+        return ("CLONE_UNTRACED", errno.EPERM) if _U64.unpack(head)[0] & CLONE_UNTRACED else None
 
     def _apply(self, task: Task, record: list, verdict: tuple) -> None:
         kind, value, action, origin, rule = verdict
@@ -1133,7 +1143,9 @@ class Tracer:
 
     def _on_death(self, tid: int, task: Task | None, status: int) -> None:
         if task is None:
-            self._escapees.discard(tid)  # reaped: its number may come again
+            if tid in self._escapees:  # reaped: its number may come again, its children are ours now
+                self._escapees.discard(tid)
+                self._kill_escapees(None)
             return
         self._forget(task, status)
         del self.tasks[tid]

@@ -8,7 +8,9 @@
  * memory and spins. The main thread then prints "orphan PID" (from the
  * cloning thread's /proc children list) and exits. Prints "no orphan"
  * when ATTEMPTS calls made none.
- * Usage: clone3_orphan [ATTEMPTS]
+ * With "fork", the untraced child first forks a child of its own (clone
+ * must be an allow-forever syscall for it), and "grandchild PID" follows.
+ * Usage: clone3_orphan [ATTEMPTS [fork]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,8 +27,8 @@
 
 static struct clone_args args = { .flags = CLONE_VFORK, .exit_signal = SIGCHLD };
 static volatile int done, cloner_tid;
-static volatile int *escaped;  /* shared with the children */
-static int attempts;
+static volatile int *escaped;  /* shared with the children: escaped, grandchild's pid */
+static int attempts, forks;
 
 static void *flip(void *unused)
 {
@@ -43,6 +46,13 @@ static void *clone_loop(void *unused)
 		long pid = syscall(SYS_clone3, &args, sizeof(args));
 		if (pid == 0) {
 			if (syscall(SYS_getppid) == -1 && errno == ENOSYS) {
+				if (forks) {
+					long grandchild = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+					if (grandchild == 0)
+						for (;;)
+							;
+					escaped[1] = grandchild;
+				}
 				*escaped = 1;
 				for (;;)
 					;
@@ -61,6 +71,7 @@ int main(int argc, char **argv)
 	pthread_t flipper, cloner;
 
 	attempts = argc > 1 ? atoi(argv[1]) : 2000;
+	forks = argc > 2 && strcmp(argv[2], "fork") == 0;
 	escaped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pthread_create(&flipper, NULL, flip, NULL);
 	pthread_create(&cloner, NULL, clone_loop, NULL);
@@ -76,6 +87,8 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 		printf("orphan %d\n", atoi(children));
+		if (forks)
+			printf("grandchild %d\n", escaped[1]);
 		fflush(stdout);
 		_exit(0);  /* the cloning thread dies in clone3 */
 	}

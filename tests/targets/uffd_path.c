@@ -3,10 +3,17 @@
  * not wait for that thread, which waits for the tracer (a deadlock).
  * With an argument N, N threads open a file first and wait, and a thread
  * made after them opens the path: the jail holds a memory file per task
- * up to a limit, and reads the newest tasks' memory another way. */
+ * up to a limit, and reads the newest tasks' memory another way.
+ * With a second argument "clone3", the page holds clone3's struct
+ * clone_args instead, and the call's result is printed: the jail cannot
+ * check flags it cannot read, and refuses them (EFAULT).
+ * Usage: uffd_path [N [clone3]] */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <errno.h>
+#include <linux/sched.h>
 #include <linux/userfaultfd.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,9 +22,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static long uffd;
+static int clone3_mode;
 static char *page;
 static pthread_barrier_t opened, finish;
 
@@ -29,7 +38,16 @@ static void *worker(void *arg) {
 }
 
 static void *opener(void *arg) {
-	*(int *)arg = open(page, O_RDONLY);
+	if (!clone3_mode) {
+		*(int *)arg = open(page, O_RDONLY);
+		return NULL;
+	}
+	long pid = syscall(SYS_clone3, page, sizeof(struct clone_args));
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	*(int *)arg = pid > 0 ? 0 : -errno;
 	return NULL;
 }
 
@@ -37,7 +55,10 @@ static void *handler(void *arg) {
 	struct uffd_msg msg;
 	if (read(uffd, &msg, sizeof msg) != sizeof msg) { perror("read uffd"); exit(3); }
 	static char src[4096] __attribute__((aligned(4096)));
-	strcpy(src, "/etc/hostname");
+	if (clone3_mode)
+		((struct clone_args *)src)->exit_signal = SIGCHLD;
+	else
+		strcpy(src, "/etc/hostname");
 	struct uffdio_copy copy = {.dst = (unsigned long)page, .src = (unsigned long)src, .len = 4096};
 	if (ioctl(uffd, UFFDIO_COPY, &copy)) { perror("UFFDIO_COPY"); exit(4); }
 	return NULL;
@@ -45,6 +66,7 @@ static void *handler(void *arg) {
 
 int main(int argc, char **argv) {
 	int n = argc > 1 ? atoi(argv[1]) : 0;
+	clone3_mode = argc > 2 && strcmp(argv[2], "clone3") == 0;
 	pthread_t workers[n > 0 ? n : 1];
 	pthread_barrier_init(&opened, NULL, n + 1);
 	pthread_barrier_init(&finish, NULL, n + 1);
@@ -63,10 +85,11 @@ int main(int argc, char **argv) {
 	int fd = -1;
 	pthread_create(&op, NULL, opener, &fd);
 	pthread_join(op, NULL);
-	printf("open = %d\n", fd);
+	(void)*(volatile char *)page;  /* a call refused unread left the handler waiting for its fault */
+	printf("%s = %d\n", clone3_mode ? "clone3" : "open", fd);
 	pthread_join(th, NULL);
 	pthread_barrier_wait(&finish);
 	for (int i = 0; i < n; i++)
 		pthread_join(workers[i], NULL);
-	return fd >= 0 ? 0 : 2;
+	return fd >= 0 || clone3_mode ? 0 : 2;
 }
