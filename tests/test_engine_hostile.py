@@ -68,6 +68,18 @@ def test_a_pidfd_through_another_mount_of_proc_is_refused(targets, jail, tmp_pat
         subprocess.run(["umount", "--lazy", str(view)])
 
 
+def test_a_directory_posing_as_a_process_cannot_hang_the_check(targets, jail, tmp_path, monkeypatch):
+    """pidfd_send_signal on a directory of the program's with a FIFO named
+    `status`: the tracer, asking which process a directory fd is, reads
+    `status` only in a directory of /proc. Opening the FIFO would wait for a
+    writer for ever. The kernel refuses the call (EBADF), as natively."""
+    os.mkfifo(tmp_path / "status")
+    monkeypatch.setenv("FIFO_DIR", str(tmp_path))
+    run = jail([targets["hostile"]], rules='version = 1\ndefault = "allow-forever"\n', timeout=30)
+    assert run.status == 0, run.proc.stderr
+    assert "pidfd_fifo=EBADF" in run.stdout.split(), run.stdout
+
+
 @pytest.mark.parametrize("default", ["allow", "allow-forever"])
 def test_files_cannot_be_made_to_signal_the_jail(targets, jail_both, default):
     """F_SETOWN and its kin, with F_SETSIG=SIGSTOP: aimed at the jail's

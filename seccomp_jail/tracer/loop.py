@@ -38,6 +38,7 @@ from seccomp_jail.kernel.libc import child_subreaper
 from seccomp_jail.kernel.owner import F_OWNER_PGRP, F_SETOWN, F_SETOWN_EX, OWNER_IOCTLS, TIOCSPGRP, TIOCSTI
 from seccomp_jail.tracer import verdict as V
 from seccomp_jail.tracer.placement import CHECK_EVERY, Placement
+from seccomp_jail.tracer.procfs import mount_id, mount_types
 from seccomp_jail.tracer.task import Task
 from seccomp_jail.tracer.wake import Waker
 from seccomp_jail.tracer.watch import ReadWatchdog, serves_fuse
@@ -271,11 +272,13 @@ class Tracer:
         try:
             self._loop()
             self._kill_escapees(None)  # the last traced task is gone: none may live on
-            while self._escapees:  # reaped, each hands its own children on to us
+            killed: set[int] = set()
+            while self._escapees - killed:  # reaped, each hands its own children on to us
+                killed |= self._escapees
                 for child in self._escapees:
                     _reap(child)
                 self._escapees.clear()
-                self._kill_escapees(None)
+                self._kill_escapees(None)  # one that outlived its SIGKILL (stuck) is not waited for again
         except BaseException:
             self.kill_all()  # fail closed: no task runs on without us
             raise
@@ -943,8 +946,8 @@ class Tracer:
         when its parent's call returns (_untraced_child). With CLONE_VFORK
         that call waits for the child, and another thread's exit_group can
         end the parent first: the call never returns, and the child is
-        handed to the nearest reaper. Called when a task dies in a clone3,
-        from the sweep while one waits in it, and when the run ends. A
+        handed to the nearest reaper. Called when a task dies in a clone
+        call, from the sweep while one waits in it, and when the run ends. A
         child of a tracee is traced from its birth on (TracerPid is ours
         before it first runs), so this cannot take a new task for one.
         """
@@ -1285,6 +1288,8 @@ def _pidfd_pid(tid: int, fd: int) -> int | None:
         head, _, tail = link.rpartition("/")
         if head == "/proc" and tail.isdigit():
             return int(tail)
+        if mount_types(tid).get(mount_id(tid, fd)) != b"proc":  # no open of a FIFO or FUSE file of its own
+            return None
         with open(f"/proc/{tid}/fd/{fd}/status", "rb") as f:  # ENOTDIR, ENOENT: no process directory
             for line in f:
                 if line.startswith(b"Tgid:"):

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 
 from seccomp_jail.arch.syscalls import native_table
 from seccomp_jail.kernel.ptrace import PEEKDATA
+from seccomp_jail.tracer.procfs import mount_id, mount_types
 
 STUCK_AFTER = 2.0  # s: a read this old is looked at
 FUSE_DEVICE = os.makedev(10, 229)  # /dev/fuse's major and minor, fixed by the kernel
@@ -127,32 +128,12 @@ def serves_fuse(pids: Iterable[int]) -> bool:
                 if os.readlink(path) == "/dev/fuse":
                     return True
                 if fuse_mounts is None:
-                    fuse_mounts = _fuse_mounts(pid)
-                if _mount_id(pid, fd) in fuse_mounts:
+                    fuse_mounts = {i for i, kind in mount_types(pid).items() if kind.startswith(b"fuse")}
+                if mount_id(pid, fd) in fuse_mounts:
                     continue
                 info = os.stat(path)
-            except (OSError, ValueError):
+            except OSError:
                 continue
             if stat.S_ISCHR(info.st_mode) and info.st_rdev == FUSE_DEVICE:
                 return True
     return False
-
-
-def _fuse_mounts(pid: int) -> set[int]:
-    """Ids of the FUSE mounts process `pid` sees (/proc/PID/mountinfo)."""
-    found = set()
-    with open(f"/proc/{pid}/mountinfo", "rb") as f:
-        for line in f:
-            fields, _, tail = line.partition(b" - ")
-            if tail.startswith(b"fuse"):
-                found.add(int(fields.split(None, 1)[0]))
-    return found
-
-
-def _mount_id(pid: int, fd: str) -> int:
-    """The id of the mount an open file of process `pid` is on."""
-    with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
-        for line in f:
-            if line.startswith(b"mnt_id:"):
-                return int(line.split()[1])
-    return -1

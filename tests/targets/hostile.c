@@ -101,6 +101,11 @@ int main(void)
         fd = open(path, O_RDONLY | O_DIRECTORY);
         report("pidfd_view", fd < 0 ? -1 : syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
     }
+    const char *fifo_dir = getenv("FIFO_DIR");  /* a directory with a FIFO named "status" */
+    if (fifo_dir) {
+        fd = open(fifo_dir, O_RDONLY | O_DIRECTORY);
+        report("pidfd_fifo", fd < 0 ? -1 : syscall(SYS_pidfd_send_signal, fd, SIGSTOP, NULL, 0));
+    }
     report("self", kill(getpid(), 0));
     report("self_prlimit", prlimit(0, RLIMIT_CPU, NULL, &cpu));
     report("self_nice", setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0)));
