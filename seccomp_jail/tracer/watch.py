@@ -8,8 +8,11 @@ both wait for ever (a path argument pointing into a mapped FUSE file is
 enough, and the program runs fine without the jail). Once the server has
 taken the request, the kernel waits for its answer whatever signal comes,
 SIGKILL included, so nothing can interrupt the read: the watchdog ends the
-deadlock the one way there is, by killing the program, whose server's death
-aborts the read. It acts only when a read has not ended
+deadlock by killing the program, whose server's death aborts the read. Not
+when the program still holds the FUSE device (a thread of it served): a
+process stuck in the same request keeps it open. Then, once the read has
+waited STUCK_AFTER more, it aborts the connection (fusectl), the one way
+left. It acts only when a read has not ended
 after STUCK_AFTER seconds and a process of the program holds /dev/fuse: a
 read stuck on anything else (a network file system that stalls) waits, as
 the program would without the jail.
@@ -34,6 +37,8 @@ from seccomp_jail.tracer.procfs import mount_id, mount_types
 
 STUCK_AFTER = 2.0  # s: a read this old is looked at
 FUSE_DEVICE = os.makedev(10, 229)  # /dev/fuse's major and minor, fixed by the kernel
+FUSECTL = "/sys/fs/fuse/connections"
+MAPS_WAIT = 1.0  # s: see _mapping_device
 POLL = 0.25  # s
 
 
@@ -69,15 +74,22 @@ class ReadWatchdog:
             self._fd = -1
 
     def _run(self) -> None:
-        seen, since = "", time.monotonic()
+        seen, since, killed = "", time.monotonic(), None
         try:
             while not self._done.wait(POLL):
                 now = self._blocked_in()
                 if now != seen:  # another syscall, or the same one with other arguments
-                    seen, since = now, time.monotonic()
+                    seen, since, killed = now, time.monotonic(), None
                 elif now and time.monotonic() - since >= STUCK_AFTER:
+                    if killed:  # the program is killed, and the read still waits on its FUSE request
+                        abort_fuse(killed)
+                        since = float("inf")
+                        continue
                     pid = _memory_of(now)
-                    since = float("inf") if pid and self._on_stuck(pid) else time.monotonic()
+                    device = _mapping_device(pid, _address_of(now)) if pid else None  # gone with the program
+                    if pid and self._on_stuck(pid):
+                        killed = device or (0, 0)
+                    since = time.monotonic()
         finally:
             self._close()
 
@@ -105,6 +117,69 @@ def _memory_of(line: str) -> int:
         return 0
     head, _, tail = target.removeprefix("/proc/").partition("/")
     return int(head) if tail == "mem" and head.isdigit() else 0
+
+
+def _address_of(line: str) -> int:
+    """The address a read of `_memory_of` is at: pread's offset, PEEKDATA's addr."""
+    nr, *args = line.split()
+    return int(args[2] if int(nr) == native_table().number("ptrace") else args[3], 16)
+
+
+def abort_fuse(device: tuple[int, int]) -> bool:
+    """Abort the FUSE connection of the file system on `device` (major,
+    minor), as `echo 1 > /sys/fs/fuse/connections/N/abort` does; False when
+    it is none, or we may not. Where fusectl is not mounted, it is mounted
+    in a mount namespace of its own (unshare(1)): the system's mounts stay
+    as they were."""
+    major, minor = device
+    if not (major or minor):
+        return False
+    abort = f"{FUSECTL}/{(major << 20) | minor}/abort"  # fusectl names a connection by its dev_t
+    try:
+        with open(abort, "w") as f:
+            f.write("1")
+        return True
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    import subprocess
+
+    try:
+        done = subprocess.run(["unshare", "--mount", "sh", "-c", f"mount -t fusectl none {FUSECTL} && echo 1 > {abort}"],
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _mapping_device(pid: int, address: int) -> tuple[int, int] | None:
+    """(major, minor) of the file mapped at `address` in process `pid`, read
+    in a thread of its own, given MAPS_WAIT: /proc/PID/maps takes the lock of
+    the address space our stuck read holds, and an mmap of another thread
+    of the program waiting for it makes every new reader wait as well."""
+    found: list = []
+    reader = threading.Thread(target=lambda: found.append(_read_mapping_device(pid, address)), daemon=True)
+    try:
+        reader.start()
+    except RuntimeError:  # can't start new thread
+        return None
+    reader.join(MAPS_WAIT)
+    return found[0] if found else None
+
+
+def _read_mapping_device(pid: int, address: int) -> tuple[int, int] | None:
+    try:
+        with open(f"/proc/{pid}/maps", "rb") as f:
+            for line in f:
+                span, _, _, device, *_ = line.split(None, 5)
+                start, end = (int(x, 16) for x in span.split(b"-"))
+                if start <= address < end:
+                    major, minor = device.split(b":")
+                    return int(major, 16), int(minor, 16)
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def serves_fuse(pids: Iterable[int]) -> bool:

@@ -8,12 +8,15 @@
  *
  * Needs root (mount). Works in a mount namespace of its own: the mount goes
  * with the program. Prints "open=<errno name>" and exits 0 when it is done.
- * Usage: fuse_pointer MOUNTPOINT [DEVICE]: DEVICE, the FUSE device opened
- * (default /dev/fuse), may be a node of it anywhere. */
+ * Usage: fuse_pointer MOUNTPOINT [DEVICE [thread]]: DEVICE, the FUSE device
+ * opened (default /dev/fuse), may be a node of it anywhere. With "thread",
+ * a thread serves, and the process holds the device open till its end: the
+ * server's death alone then aborts nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +115,12 @@ static void serve(int dev)
     }
 }
 
+static void *serve_thread(void *dev)
+{
+    serve((int)(long)dev);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -130,10 +139,17 @@ int main(int argc, char **argv)
         perror("fuse");
         return 2;
     }
-    pid_t server = fork();
-    if (server == 0)
-        serve(dev);
-    close(dev); /* the server's alone: if it dies, the connection is aborted and no one waits on it */
+    int threaded = argc > 3 && strcmp(argv[3], "thread") == 0;
+    pid_t server = 0;
+    pthread_t thread;
+    if (threaded) {
+        pthread_create(&thread, NULL, serve_thread, (void *)(long)dev);
+    } else {
+        server = fork();
+        if (server == 0)
+            serve(dev);
+        close(dev); /* the server's alone: if it dies, the connection is aborted and no one waits on it */
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/f", argv[1]);
     int fd = open(path, O_RDONLY);
@@ -147,7 +163,9 @@ int main(int argc, char **argv)
     munmap((void *)mapped, 4096);
     close(fd);
     umount2(argv[1], MNT_DETACH);
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
+    if (!threaded) {
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+    }
     return 0;
 }
