@@ -725,12 +725,10 @@ class Tracer:
         """The return value of syscall `nr` from rax, where GET_SYSCALL_INFO
         is missing; None at a stop that is not its exit: the entry of the
         next one, when a call (of the vsyscall page) had no exit stop."""
-        if ptrace.raw(ptrace.GETREGS, tid, 0, self._regs_addr) == -1:
+        entry = self._read_regs(tid)
+        if entry is None or entry[0] != nr:
             return None
-        regs = self._regs.raw
-        if self.arch.effective_nr(_U64.unpack_from(regs, self.arch.ORIG_RAX)[0]) != nr:
-            return None
-        value = _U64.unpack_from(regs, self.arch.RAX)[0]
+        value = _U64.unpack_from(self._regs.raw, self.arch.RAX)[0]
         return value - (1 << 64) if value >> 63 else value
 
     def _feed_sync(self, task: Task, died: bool = False) -> None:

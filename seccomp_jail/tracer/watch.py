@@ -88,8 +88,10 @@ class ReadWatchdog:
                     pid = _memory_of(now)
                     device = _mapping_device(pid, _address_of(now)) if pid else None  # gone with the program
                     if pid and self._on_stuck(pid):
-                        killed = device or (0, 0)
-                    since = time.monotonic()
+                        killed = device
+                        since = time.monotonic() if device else float("inf")
+                    else:
+                        since = time.monotonic()
         finally:
             self._close()
 
@@ -132,8 +134,6 @@ def abort_fuse(device: tuple[int, int]) -> bool:
     in a mount namespace of its own (unshare(1)): the system's mounts stay
     as they were."""
     major, minor = device
-    if not (major or minor):
-        return False
     abort = f"{FUSECTL}/{(major << 20) | minor}/abort"  # fusectl names a connection by its dev_t
     try:
         with open(abort, "w") as f:
